@@ -1,0 +1,20 @@
+//! The sess wire: every message any two sess processes exchange, and the
+//! framing they travel in. Bare data, no I/O policy.
+//!
+//! - [`frame`]: length-prefixed postcard frames with a hard size limit, and
+//!   the version handshake that opens every connection.
+//! - [`msg`]: the messages. Every enum here is append-only: postcard encodes
+//!   a variant as its index, so reordering or removing a variant changes the
+//!   wire. Unit tests pin the encoded bytes.
+//!
+//! Connections: a client sends [`frame::Hello`] first and reads the peer's
+//! `Hello` back; a peer speaking another version answers with its own and
+//! closes. After that, requests and replies alternate.
+
+#![forbid(unsafe_code)]
+
+pub mod frame;
+pub mod msg;
+
+pub use frame::{DecodeError, Hello, MAX_FRAME, VERSION};
+pub use msg::*;
