@@ -153,7 +153,11 @@ mod tests {
         assert_eq!(auto_name("bash", &set(&["bash1", "bash3"])), "bash2");
         assert_eq!(auto_name("/", &set(&[])), "session1");
         assert_eq!(auto_name("x y", &set(&[])), "xy1");
-        assert_eq!(auto_name("ab", &set(&[])), "ab10", "ab1 would look like an id");
+        assert_eq!(
+            auto_name("ab", &set(&[])),
+            "ab10",
+            "ab1 would look like an id"
+        );
         assert_eq!(auto_name("a", &set(&[])), "a100", "never shaped like an id");
     }
 }

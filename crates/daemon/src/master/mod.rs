@@ -31,7 +31,7 @@ use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::{Pid, getpid, tcgetpgrp};
 use ring::Ring;
 use sess_proto::{
-    AttachSpec, End, Event, Launch, Launched, MasterRequest, Refusal, Reply, SessionInfo,
+    AttachSpec, End, Event, Launch, Launched, MasterRequest, Pending, Refusal, Reply, SessionInfo,
     SignallerMsg, State, WinSize,
 };
 use sess_sys::paths::Dirs;
@@ -48,6 +48,9 @@ pub const MAX_TITLE: usize = 99;
 
 /// Bound on typed input queued for a program that does not read it.
 const IN_HIGH: usize = 64 * 1024;
+
+/// How long the end of a session waits for its creator to connect.
+const CREATOR_WAIT: Duration = Duration::from_secs(10);
 
 /// How often a kill checks whether the kernel session is empty.
 const KILL_TICK: Duration = Duration::from_millis(50);
@@ -128,6 +131,10 @@ struct Master {
     ring: Ring,
     to_pty: Vec<u8>,
     kill: Option<Kill>,
+    /// Until the creator's first connection (or this time), the session
+    /// does not end, and a pending reconnect waits for that connection.
+    creator_wait: Option<Instant>,
+    creator_pending: Option<Pending>,
 }
 
 /// What a poll slot belongs to.
@@ -164,8 +171,10 @@ impl Master {
                 return Err(refusal);
             }
         };
-        set_nonblocking(pty.fd.as_fd());
+        terminal::set_nonblocking(pty.fd.as_fd()).map_err(|e| fail("pty", &e))?;
         Ok(Master {
+            creator_wait: launch.spec.attach.then(|| Instant::now() + CREATOR_WAIT),
+            creator_pending: None,
             title: String::new(),
             last_use: launch.created_at,
             size: launch.spec.size,
@@ -200,7 +209,10 @@ impl Master {
             cwd: self.launch.spec.cwd.clone(),
             created_at: self.launch.created_at,
             last_use: self.last_use,
-            pending_reconnect: self.term.as_ref().and_then(|t| t.pending.clone()),
+            pending_reconnect: self
+                .term
+                .as_ref()
+                .and_then(|t| Some(t.pending.clone()?.target)),
             connected_from: self.term.as_ref().map(|t| t.from.clone()),
             kept: self.launch.spec.kept,
             exit_status: self.exit_status,
@@ -226,6 +238,9 @@ impl Master {
 
     fn done(&self) -> bool {
         self.exit_status.is_some()
+            && self
+                .creator_wait
+                .is_none_or(|until| Instant::now() >= until)
             && self
                 .kill
                 .as_ref()
@@ -288,7 +303,8 @@ impl Master {
             .kill
             .as_ref()
             .map(|k| k.deadline.min(Instant::now() + KILL_TICK));
-        detach.into_iter().chain(kill).min()
+        let creator = self.creator_wait.filter(|_| self.exit_status.is_some());
+        detach.into_iter().chain(kill).chain(creator).min()
     }
 
     fn handle(&mut self, slot: Slot, flags: PollFlags) {
@@ -504,6 +520,10 @@ impl Master {
             }
             MasterRequest::SetPending(target) => {
                 let Some(term) = self.term.as_mut() else {
+                    if self.creator_wait.is_some() {
+                        self.creator_pending = target;
+                        return Reply::Ok;
+                    }
                     return Reply::Refused(Refusal::NotConnected);
                 };
                 term.pending = target.clone();
@@ -545,6 +565,11 @@ impl Master {
             return;
         }
         info!(from = %spec.from, "connected");
+        self.creator_wait = None;
+        if let Some(pending) = self.creator_pending.take() {
+            term.pending = Some(pending.clone());
+            let _ = term.conn.send(&Event::Pending(Some(pending)));
+        }
         let _ = term.write(&self.ring.contents());
         self.term = Some(term);
         self.last_use = sess_sys::now_ms();
@@ -604,16 +629,6 @@ impl Master {
             let _ = conn.send(&Reply::Ok);
         }
         info!(status, "session over");
-    }
-}
-
-fn set_nonblocking(fd: std::os::fd::BorrowedFd<'_>) {
-    use nix::fcntl::{FcntlArg, OFlag, fcntl};
-    if let Ok(flags) = fcntl(fd, FcntlArg::F_GETFL) {
-        let _ = fcntl(
-            fd,
-            FcntlArg::F_SETFL(OFlag::from_bits_retain(flags) | OFlag::O_NONBLOCK),
-        );
     }
 }
 

@@ -8,7 +8,7 @@
 use super::conn::Conn;
 use super::detach::DetachKey;
 use nix::fcntl::{FcntlArg, OFlag, fcntl};
-use sess_proto::{AttachSpec, End, Event};
+use sess_proto::{AttachSpec, End, Event, Pending};
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
@@ -24,10 +24,10 @@ pub struct Terminal {
     out: Vec<u8>,
     pub detach: DetachKey,
     pub from: String,
-    pub pending: Option<String>,
+    pub pending: Option<Pending>,
 }
 
-fn set_nonblocking(fd: BorrowedFd<'_>) -> io::Result<OFlag> {
+pub fn set_nonblocking(fd: BorrowedFd<'_>) -> io::Result<OFlag> {
     let flags = OFlag::from_bits_retain(fcntl(fd, FcntlArg::F_GETFL)?);
     fcntl(fd, FcntlArg::F_SETFL(flags | OFlag::O_NONBLOCK))?;
     Ok(flags)
