@@ -247,9 +247,12 @@ mod tests {
         round_trip(
             Request::SetPending {
                 target: "p0".into(),
-                pending: Some("q1".into()),
+                pending: Some(Pending {
+                    target: "q1".into(),
+                    force: true,
+                }),
             },
-            &[4, 2, b'p', b'0', 1, 2, b'q', b'1'],
+            &[4, 2, b'p', b'0', 1, 2, b'q', b'1', 1],
         );
         round_trip(
             Request::SetTitle {
