@@ -176,13 +176,6 @@ impl World {
         run_command(cmd, &format!("{prog} {}", args.join(" ")))
     }
 
-    /// Runs one of the binaries with extra environment variables.
-    pub fn run_env(&self, prog: &str, args: &[&str], env: &[(&str, &str)]) -> Out {
-        let mut cmd = self.command(bin(prog));
-        cmd.args(args).envs(env.iter().copied());
-        run_command(cmd, &format!("{prog} {}", args.join(" ")))
-    }
-
     /// Runs a control command that must succeed silently.
     #[track_caller]
     pub fn ok(&self, prog: &str, args: &[&str]) {
@@ -225,6 +218,25 @@ impl World {
     #[track_caller]
     pub fn program_pid(&self, id: &str) -> i32 {
         json_pid(&self.session(id), "pid")
+    }
+
+    /// Waits until file `name` in HOME holds exactly `expected`.
+    #[track_caller]
+    pub fn wait_file(&self, name: &str, expected: &str) {
+        let deadline = Instant::now() + timeout();
+        loop {
+            let got = self.read(name);
+            if got == expected {
+                return;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "timed out after {:?}: ~/{name} holds {got:?}, expected {expected:?}",
+                    timeout()
+                );
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// The pid in `sessd.pid`.
@@ -351,9 +363,14 @@ pub fn json_pid(session: &Value, key: &str) -> i32 {
 /// captured, bounded by [`timeout`].
 #[track_caller]
 pub fn run_command(mut cmd: Command, what: &str) -> Out {
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    cmd.stdin(Stdio::null());
+    run_command_with_stdin(cmd, what)
+}
+
+/// Like [`run_command`], with the stdin `cmd` already has.
+#[track_caller]
+pub fn run_command_with_stdin(mut cmd: Command, what: &str) -> Out {
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = cmd
         .spawn()
         .unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
@@ -503,12 +520,6 @@ impl Term {
         String::from_utf8_lossy(&self.shown.bytes.lock().unwrap()).into_owned()
     }
 
-    /// Everything shown since the cursor.
-    pub fn fresh(&self) -> String {
-        let text = self.text();
-        text[boundary(&text, self.cursor)..].to_owned()
-    }
-
     /// Moves the cursor to the end of what is shown now.
     pub fn skip(&mut self) {
         self.cursor = self.text().len();
@@ -634,6 +645,18 @@ impl Term {
             }
             None
         })
+    }
+
+    /// `stty ARGS` run by the test on this terminal (not through the shell):
+    /// `modes(&["-g"])` is the terminal's modes right now.
+    #[track_caller]
+    pub fn modes(&self, args: &[&str]) -> String {
+        let mut cmd = Command::new("stty");
+        cmd.args(args)
+            .stdin(Stdio::from(self.slave.try_clone().expect("dup slave")));
+        let out = run_command_with_stdin(cmd, "stty");
+        assert_eq!(out.code(), 0, "stty {args:?} on the test terminal: {out:?}");
+        out.stdout.trim().to_owned()
     }
 
     /// `stty -g` of the test terminal, asked through the outer shell.
