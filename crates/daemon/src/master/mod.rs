@@ -71,6 +71,7 @@ pub fn run(dirs: &Dirs) -> io::Result<()> {
             stdout.write_all(&sess_proto::frame::encode(&Launched::Running(
                 master.info(),
             )))?;
+            stdout.flush()?;
             drop(stdout);
             detach_stdio();
             info!(pid = master.program.as_raw(), tty = %master.tty, "started");
@@ -80,7 +81,7 @@ pub fn run(dirs: &Dirs) -> io::Result<()> {
         }
         Err(refusal) => {
             stdout.write_all(&sess_proto::frame::encode(&Launched::Failed(refusal)))?;
-            Ok(())
+            stdout.flush()
         }
     }
 }
