@@ -10,11 +10,7 @@ pub struct Sess {
     #[arg(short = 'n', long = "name", value_name = "NAME")]
     pub name: Option<String>,
     /// The program and its arguments (default: $SHELL, else /bin/sh).
-    #[arg(
-        trailing_var_arg = true,
-        allow_hyphen_values = true,
-        value_name = "PROGRAM"
-    )]
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "PROGRAM")]
     pub command: Vec<String>,
 }
 

@@ -34,11 +34,7 @@ impl Fatal {
 
 /// The per-user session daemon.
 #[derive(Debug, Parser)]
-#[command(
-    name = "sessd",
-    version,
-    about = "The sess daemon: keeps your sessions"
-)]
+#[command(name = "sessd", version, about = "The sess daemon: keeps your sessions")]
 pub struct Args {
     /// Stay in the foreground and log to stderr.
     #[arg(long)]
