@@ -24,11 +24,16 @@ use sess_proto::{CreateSpec, Reply, Request};
 use sess_sys::paths::Dirs;
 use signaller::Signaller;
 
+/// Parses argv as `A`; a usage error becomes its exit status.
+pub fn parse<A: Parser>() -> Result<A, i32> {
+    A::try_parse().map_err(sess_sys::exit::usage)
+}
+
 /// Parses argv as `A`, runs `f`, and turns the outcome into a status.
 fn main_with<A: Parser>(f: impl FnOnce(A) -> Result<i32, Failure>) -> i32 {
-    let args = match A::try_parse() {
+    let args = match parse::<A>() {
         Ok(args) => args,
-        Err(e) => return sess_sys::exit::usage(e),
+        Err(status) => return status,
     };
     match f(args) {
         Ok(status) => status,
