@@ -150,6 +150,8 @@ impl Master {
         let socket = dirs.master_socket(&launch.id);
         let _ = std::fs::remove_file(&socket);
         let listener = UnixListener::bind(&socket).map_err(|e| fail("cannot listen", &e))?;
+        let private = std::os::unix::fs::PermissionsExt::from_mode(0o600);
+        std::fs::set_permissions(&socket, private).map_err(|e| fail("cannot listen", &e))?;
         listener.set_nonblocking(true).map_err(|e| fail("cannot listen", &e))?;
         let mut mask = SigSet::empty();
         mask.add(Signal::SIGCHLD);
