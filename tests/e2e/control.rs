@@ -15,17 +15,11 @@ fn sessname_prints_and_sets_the_title() {
     assert_eq!(term.ask("$?"), "0");
     assert_eq!(world.read("n1"), format!("session {id}\n"));
     assert_eq!(world.read("set"), "", "setting a title prints nothing");
-    assert_eq!(
-        world.read("n2"),
-        format!("session {id}: writing net test program\n")
-    );
+    assert_eq!(world.read("n2"), format!("session {id}: writing net test program\n"));
     let out = world.run("sessname", &["-s", &id]);
     assert_eq!(
         (out.code(), out.stdout.as_str()),
-        (
-            0,
-            format!("session {id}: writing net test program\n").as_str()
-        )
+        (0, format!("session {id}: writing net test program\n").as_str())
     );
     assert_eq!(world.session(&id)["title"], "writing net test program");
 }
@@ -52,17 +46,10 @@ fn three_sessions(world: &World) -> (crate::harness::Term, Vec<(String, String)>
     let mut term = world.term();
     let _done = term.start("sess sh");
     let a = term.session_prompt();
-    term.line(&format!(
-        "sessname 'writing net test program'; reconnect {b}"
-    ));
-    term.expect(&format!(
-        "will connect to session {b} when session {a} is done"
-    ));
+    term.line(&format!("sessname 'writing net test program'; reconnect {b}"));
+    term.expect(&format!("will connect to session {b} when session {a} is done"));
     let mut ids = vec![
-        (
-            a,
-            format!("connected (will drop into {b}): writing net test program"),
-        ),
+        (a, format!("connected (will drop into {b}): writing net test program")),
         (b, "disconnected: finishing up paper.3".to_owned()),
         (c, "disconnected".to_owned()),
     ];
@@ -145,10 +132,7 @@ fn sesslist_json_has_every_field() {
 fn sesslist_of_no_sessions_prints_nothing() {
     let world = World::new();
     let out = world.run("sesslist", &[]);
-    assert_eq!(
-        (out.code(), out.stdout.as_str(), out.stderr.as_str()),
-        (0, "", "")
-    );
+    assert_eq!((out.code(), out.stdout.as_str(), out.stderr.as_str()), (0, "", ""));
     let out = world.run("sesslist", &["--json"]);
     assert_eq!((out.code(), out.stdout.trim()), (0, "[]"));
     let out = world.run("sesslist", &["-0"]);
@@ -196,16 +180,9 @@ fn sesskill_y_kills_the_program_and_its_kernel_session() {
     assert_eq!(term.finish(done), 0);
     let pid = world.program_pid(&id);
     let child: i32 = world.read("child").trim().parse().expect("child pid");
-    assert_eq!(
-        stat(child).map(|s| s.session),
-        Some(pid),
-        "the child is in the session"
-    );
+    assert_eq!(stat(child).map(|s| s.session), Some(pid), "the child is in the session");
     let out = world.run("sesskill", &["-y", "-s", &id]);
-    assert_eq!(
-        (out.code(), out.stdout.as_str(), out.stderr.as_str()),
-        (0, "", "")
-    );
+    assert_eq!((out.code(), out.stdout.as_str(), out.stderr.as_str()), (0, "", ""));
     assert!(!alive(pid), "the program is dead when sesskill returns");
     assert!(world.find(&id).is_none(), "the record is gone");
     wait_until("the background child is dead", || !alive(child));

@@ -12,20 +12,13 @@ use crate::harness::{World, alive, chmod, wait_until};
 #[test]
 fn a_second_sessd_exits_2_already_running() {
     let world = World::new();
-    assert_eq!(
-        world.run("sesslist", &[]).code(),
-        0,
-        "sesslist starts sessd"
-    );
+    assert_eq!(world.run("sesslist", &[]).code(), 0, "sesslist starts sessd");
     let pid = world.sessd_pid();
     assert!(alive(pid), "sessd {pid} runs");
     let out = world.run("sessd", &["--foreground"]);
     assert_eq!(
         (out.code(), out.stderr.as_str()),
-        (
-            2,
-            format!("sessd: fatal: already running (pid {pid})\n").as_str()
-        ),
+        (2, format!("sessd: fatal: already running (pid {pid})\n").as_str()),
         "{out:?}"
     );
     assert!(alive(pid), "the first sessd still runs");
@@ -40,15 +33,9 @@ fn a_stale_socket_from_a_dead_daemon_is_replaced() {
     chmod(&world.runtime, 0o700);
     let sock = world.runtime.join("sessd.sock");
     drop(UnixListener::bind(&sock).expect("bind a socket"));
-    assert!(
-        UnixStream::connect(&sock).is_err(),
-        "nobody listens on the stale socket"
-    );
+    assert!(UnixStream::connect(&sock).is_err(), "nobody listens on the stale socket");
     let out = world.run("sesslist", &[]);
-    assert_eq!(
-        (out.code(), out.stdout.as_str(), out.stderr.as_str()),
-        (0, "", "")
-    );
+    assert_eq!((out.code(), out.stdout.as_str(), out.stderr.as_str()), (0, "", ""));
     assert!(alive(world.sessd_pid()), "a new sessd runs");
     UnixStream::connect(&sock).expect("the new sessd listens on sessd.sock");
     let mut term = world.term();
@@ -59,21 +46,9 @@ fn a_stale_socket_from_a_dead_daemon_is_replaced() {
 
 /// What must survive the daemon's death, per session.
 fn facts(list: &[Value]) -> Vec<Value> {
-    let keys = [
-        "id",
-        "name",
-        "title",
-        "state",
-        "connected",
-        "pid",
-        "master_pid",
-        "tty",
-        "command",
-    ];
-    let mut out: Vec<Value> = list
-        .iter()
-        .map(|s| keys.iter().map(|k| (k.to_string(), s[k].clone())).collect())
-        .collect();
+    let keys = ["id", "name", "title", "state", "connected", "pid", "master_pid", "tty", "command"];
+    let mut out: Vec<Value> =
+        list.iter().map(|s| keys.iter().map(|k| (k.to_string(), s[k].clone())).collect()).collect();
     out.sort_by_key(|s| s["id"].to_string());
     out
 }
@@ -104,10 +79,7 @@ fn kill_9_of_sessd_loses_nothing() {
     assert_eq!(term.ask("$PTY"), a, "the connected terminal still works");
     let after = facts(&world.list_json());
     assert_ne!(world.sessd_pid(), sessd, "a new sessd");
-    assert_eq!(
-        after, before,
-        "sesslist --json before and after kill -9 of sessd"
-    );
+    assert_eq!(after, before, "sesslist --json before and after kill -9 of sessd");
     assert_eq!(term.ask("ST\"\"ILL-$PTY"), format!("STILL-{a}"));
     assert_eq!(world.read("hup-a"), "", "{a} got no SIGHUP");
     assert_eq!(world.read("hup-b"), "", "{b} got no SIGHUP");

@@ -78,10 +78,7 @@ fn the_detach_key_twice_sends_one_literal_detach_key() {
     term.send(b"\x1c\x1c");
     term.send(b"b");
     world.wait_file("got", "a\x1cb");
-    assert!(
-        connected(&world, &id),
-        "{id} is still connected after ^\\ ^\\"
-    );
+    assert!(connected(&world, &id), "{id} is still connected after ^\\ ^\\");
     world.ok("disconnect", &["-s", &id]);
     assert_eq!(term.finish(done), 0);
 }
@@ -114,10 +111,7 @@ fn config_detach_key_none_disables_detaching() {
     world.wait_file("got", "a\x1c");
     term.send(b"x\x1c\x1c\x01");
     world.wait_file("got", "a\x1cx\x1c\x1c\x01");
-    assert!(
-        connected(&world, &id),
-        "no key detaches under detach-key = none"
-    );
+    assert!(connected(&world, &id), "no key detaches under detach-key = none");
     world.ok("disconnect", &["-s", &id]);
     assert_eq!(term.finish(done), 0);
 }

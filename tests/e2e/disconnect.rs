@@ -16,10 +16,7 @@ fn disconnect_inside_a_session_is_silent_and_sess_exits_0() {
     assert_eq!(world.read("err"), "", "disconnect's stderr");
     world.wait_file("list", &{
         let s = world.session(&id);
-        format!(
-            "session {id} pid {} slave {} disconnected\n",
-            s["master_pid"], s["pid"]
-        )
+        format!("session {id} pid {} slave {} disconnected\n", s["master_pid"], s["pid"])
     });
 }
 
@@ -31,11 +28,7 @@ fn disconnect_s_from_outside_returns_once_disconnected() {
     let id = term.session_prompt();
     assert_eq!(world.session(&id)["connected"], true);
     world.ok("disconnect", &["-s", &id]);
-    assert_eq!(
-        world.session(&id)["connected"],
-        false,
-        "right after disconnect -s"
-    );
+    assert_eq!(world.session(&id)["connected"], false, "right after disconnect -s");
     assert_eq!(term.finish(done), 0, "sess after disconnect -s");
     assert_eq!(world.session(&id)["state"], "running");
 }
@@ -93,10 +86,7 @@ fn disconnect_of_a_disconnected_session_warns() {
     let out = world.run("disconnect", &["-s", &id]);
     assert_eq!(
         (out.code(), out.stderr.as_str()),
-        (
-            2,
-            format!("disconnect: warning: session {id} already disconnected\n").as_str()
-        ),
+        (2, format!("disconnect: warning: session {id} already disconnected\n").as_str()),
         "{out:?}"
     );
     assert_eq!(world.session(&id)["state"], "running");

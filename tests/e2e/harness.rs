@@ -31,10 +31,7 @@ pub use crate::procs::{Stat, alive, stat};
 /// How long any one condition may take to come true. Generous: the suite
 /// must pass on a loaded two-core machine with tests running in parallel.
 pub fn timeout() -> Duration {
-    let secs = std::env::var("SESS_E2E_TIMEOUT")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(10);
+    let secs = std::env::var("SESS_E2E_TIMEOUT").ok().and_then(|s| s.parse().ok()).unwrap_or(10);
     Duration::from_secs(secs)
 }
 
@@ -53,9 +50,7 @@ pub fn bin(name: &str) -> &'static str {
 }
 
 fn bin_dir() -> &'static Path {
-    Path::new(bin("sess"))
-        .parent()
-        .expect("binaries live in a directory")
+    Path::new(bin("sess")).parent().expect("binaries live in a directory")
 }
 
 /// A number unique in this test process, for markers that cannot be
@@ -111,10 +106,7 @@ impl World {
     /// A fresh world; the runtime and state dirs are left for the binaries
     /// to create.
     pub fn new() -> World {
-        let dir = tempfile::Builder::new()
-            .prefix("sess-e2e.")
-            .tempdir()
-            .expect("temp dir");
+        let dir = tempfile::Builder::new().prefix("sess-e2e.").tempdir().expect("temp dir");
         let root = dir.path().to_owned();
         let home = root.join("home");
         fs::create_dir(&home).expect("home dir");
@@ -146,10 +138,7 @@ impl World {
             ("SESS_RUNTIME_DIR".into(), p(&self.runtime)),
             ("SESS_STATE_DIR".into(), p(&self.state)),
             ("SESS_CONFIG".into(), p(&self.config)),
-            (
-                "SESS_SYSTEM_CONFIG".into(),
-                p(&self.root.join("system.toml")),
-            ),
+            ("SESS_SYSTEM_CONFIG".into(), p(&self.root.join("system.toml"))),
             ("XDG_RUNTIME_DIR".into(), p(&self.root.join("xdg-run"))),
             ("XDG_STATE_HOME".into(), p(&self.root.join("xdg-state"))),
             ("XDG_CONFIG_HOME".into(), p(&self.root.join("xdg-config"))),
@@ -287,11 +276,7 @@ impl World {
             return pids;
         };
         for entry in dir.flatten() {
-            let Some(pid) = entry
-                .file_name()
-                .to_str()
-                .and_then(|s| s.parse::<i32>().ok())
-            else {
+            let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
                 continue;
             };
             if pid == me {
@@ -300,10 +285,7 @@ impl World {
             let Ok(environ) = fs::read(entry.path().join("environ")) else {
                 continue;
             };
-            if environ
-                .split(|&b| b == 0)
-                .any(|var| var == needle.as_slice())
-            {
+            if environ.split(|&b| b == 0).any(|var| var == needle.as_slice()) {
                 pids.push(pid);
             }
         }
@@ -371,9 +353,7 @@ pub fn run_command(mut cmd: Command, what: &str) -> Out {
 #[track_caller]
 pub fn run_command_with_stdin(mut cmd: Command, what: &str) -> Out {
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = cmd
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
+    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
     let out = drain(child.stdout.take().expect("stdout piped"));
     let err = drain(child.stderr.take().expect("stderr piped"));
     let status = wait_child(child, what);
@@ -478,13 +458,7 @@ impl Term {
             .stderr(stdio())
             .spawn()
             .expect("start sh on the test terminal");
-        let mut term = Term {
-            master,
-            slave,
-            shown,
-            cursor: 0,
-            shell,
-        };
+        let mut term = Term { master, slave, shown, cursor: 0, shell };
         term.expect("[out]$ ");
         term
     }
@@ -504,9 +478,7 @@ impl Term {
     /// Types bytes.
     #[track_caller]
     pub fn send(&mut self, bytes: &[u8]) {
-        self.master
-            .write_all(bytes)
-            .expect("type into the test terminal");
+        self.master.write_all(bytes).expect("type into the test terminal");
     }
 
     /// Types a line and Return.
@@ -553,12 +525,7 @@ impl Term {
                     visible(tail(&all, 3000)),
                 );
             }
-            bytes = self
-                .shown
-                .grew
-                .wait_timeout(bytes, deadline - now)
-                .unwrap()
-                .0;
+            bytes = self.shown.grew.wait_timeout(bytes, deadline - now).unwrap().0;
         }
     }
 
@@ -583,10 +550,7 @@ impl Term {
         self.wait_find(&format!("{prefix:?}...{suffix:?}"), |text| {
             let start = text.find(prefix)? + prefix.len();
             let len = text[start..].find(suffix)?;
-            Some((
-                start + len + suffix.len(),
-                text[start..start + len].to_owned(),
-            ))
+            Some((start + len + suffix.len(), text[start..start + len].to_owned()))
         })
     }
 
@@ -612,9 +576,7 @@ impl Term {
     pub fn finish(&mut self, pending: Pending) -> i32 {
         let n = pending.0;
         let status = self.expect_between(&format!("X{n}="), &format!("={n}X"));
-        status
-            .parse()
-            .unwrap_or_else(|_| panic!("status marker holds {status:?}"))
+        status.parse().unwrap_or_else(|_| panic!("status marker holds {status:?}"))
     }
 
     /// Types `CMD` into the outer shell and returns its exit status.
@@ -652,8 +614,7 @@ impl Term {
     #[track_caller]
     pub fn modes(&self, args: &[&str]) -> String {
         let mut cmd = Command::new("stty");
-        cmd.args(args)
-            .stdin(Stdio::from(self.slave.try_clone().expect("dup slave")));
+        cmd.args(args).stdin(Stdio::from(self.slave.try_clone().expect("dup slave")));
         let out = run_command_with_stdin(cmd, "stty");
         assert_eq!(out.code(), 0, "stty {args:?} on the test terminal: {out:?}");
         out.stdout.trim().to_owned()
@@ -671,11 +632,7 @@ impl Term {
         let shell = self.shell_pid();
         let mut found = None;
         wait_until("the outer shell has a `sess` child", || {
-            found = world
-                .children(shell)
-                .into_iter()
-                .find(|s| s.comm == "sess")
-                .map(|s| s.pid);
+            found = world.children(shell).into_iter().find(|s| s.comm == "sess").map(|s| s.pid);
             found.is_some()
         });
         found.unwrap()

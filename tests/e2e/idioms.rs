@@ -25,11 +25,7 @@ fn reconnect_then_disconnect_flips_between_two_sessions() {
         assert_eq!(term.ask("$PTY"), *to, "flipped from {from} to {to}");
         assert!(connected(&world, to) && !connected(&world, from));
     }
-    assert_eq!(
-        term.sess_pid(&world),
-        signaller,
-        "the same signaller all along"
-    );
+    assert_eq!(term.sess_pid(&world), signaller, "the same signaller all along");
     assert_eq!(
         (world.program_pid(&xx), world.program_pid(&yy)),
         pids,
@@ -45,9 +41,7 @@ fn exec_reconnect_switches_and_ends_the_current_session() {
     let _done = term.start("sess sh");
     let xx = term.session_prompt();
     term.line(&format!("exec reconnect {yy}"));
-    term.expect(&format!(
-        "reconnect: will connect to session {yy} when session {xx} is done"
-    ));
+    term.expect(&format!("reconnect: will connect to session {yy} when session {xx} is done"));
     term.expect(&format!("sess: info: reconnecting to {yy}"));
     term.expect(&format!("sess: info: successfully connected to {yy}"));
     assert_eq!(term.ask("$PTY"), yy);
@@ -65,10 +59,7 @@ fn sess_reconnect_switches_from_outside_any_session() {
     term.expect(&format!("sess: info: reconnecting to {xx}"));
     term.expect(&format!("sess: info: successfully connected to {xx}"));
     assert_eq!(term.ask("$PTY"), xx);
-    assert!(
-        world.find(&helper).is_none(),
-        "the helper session {helper} ended"
-    );
+    assert!(world.find(&helper).is_none(), "the helper session {helper} ended");
     world.ok("disconnect", &["-s", &xx]);
     assert_eq!(term.finish(done), 0);
 }
@@ -83,10 +74,7 @@ fn sess_reconnect_switches_without_finishing_the_current_session() {
     term.line(&format!("sess reconnect {xx}"));
     term.expect(&format!("sess: info: successfully connected to {xx}"));
     assert_eq!(term.ask("$PTY"), xx);
-    assert!(
-        connected(&world, &yy),
-        "{yy} still runs, connected, under it"
-    );
+    assert!(connected(&world, &yy), "{yy} still runs, connected, under it");
 }
 
 #[test]

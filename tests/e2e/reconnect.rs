@@ -7,11 +7,7 @@ use crate::harness::World;
 fn list_line(world: &World, id: &str) -> String {
     let out = world.run("sesslist", &[]);
     assert_eq!(out.code(), 0, "sesslist: {out:?}");
-    match out
-        .stdout
-        .lines()
-        .find(|l| l.starts_with(&format!("session {id} ")))
-    {
+    match out.stdout.lines().find(|l| l.starts_with(&format!("session {id} "))) {
         Some(line) => line.to_owned(),
         None => panic!("no line for {id} in sesslist:\n{}", out.stdout),
     }
@@ -47,10 +43,7 @@ fn reconnect_without_a_target_will_drop() {
     let a = term.session_prompt();
     term.line("reconnect 2>$HOME/err");
     assert_eq!(term.ask("$?"), "0", "status of reconnect");
-    assert_eq!(
-        world.read("err"),
-        format!("reconnect: will drop when session {a} is done\n")
-    );
+    assert_eq!(world.read("err"), format!("reconnect: will drop when session {a} is done\n"));
 }
 
 #[test]
@@ -81,10 +74,7 @@ fn a_pending_reconnect_fires_when_the_program_exits() {
     term.expect(&format!("sess: info: reconnecting to {b}"));
     term.expect(&format!("sess: info: successfully connected to {b}"));
     assert_eq!(term.ask("$PTY"), b);
-    assert!(
-        world.find(&a).is_none(),
-        "{a} is gone after its program exited"
-    );
+    assert!(world.find(&a).is_none(), "{a} is gone after its program exited");
 }
 
 #[test]
@@ -96,10 +86,7 @@ fn reconnect_without_a_target_clears_the_pending_one() {
     term.session_prompt();
     term.line(&format!("reconnect {b}; reconnect; disconnect"));
     assert_eq!(term.finish(done), 0, "sess exits quietly");
-    assert!(
-        !term.text().contains("sess: info: reconnecting"),
-        "no reconnect happened"
-    );
+    assert!(!term.text().contains("sess: info: reconnecting"), "no reconnect happened");
     assert!(!connected(&world, &b));
 }
 
@@ -157,10 +144,7 @@ fn reconnect_s_of_a_session_that_is_not_connected_fails() {
     let out = world.run("reconnect", &["-s", &d, "zz"]);
     assert_eq!(
         (out.code(), out.stderr.as_str()),
-        (
-            2,
-            format!("reconnect: fatal: session {d} not connected\n").as_str()
-        ),
+        (2, format!("reconnect: fatal: session {d} not connected\n").as_str()),
         "{out:?}"
     );
 }
@@ -181,15 +165,8 @@ fn sesslist_shows_the_pending_reconnect_and_a_disconnect_clears_it() {
     );
     assert_eq!(s["pending_reconnect"], "zz", "pending_reconnect in --json");
     world.ok("disconnect", &["-s", &a]);
-    assert_eq!(
-        term.finish(done),
-        17,
-        "the pending reconnect fired and failed"
-    );
-    assert_eq!(
-        list_line(&world, &a),
-        format!("session {a} pid {master} slave {pid} disconnected")
-    );
+    assert_eq!(term.finish(done), 17, "the pending reconnect fired and failed");
+    assert_eq!(list_line(&world, &a), format!("session {a} pid {master} slave {pid} disconnected"));
     assert!(world.session(&a)["pending_reconnect"].is_null());
 }
 

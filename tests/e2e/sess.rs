@@ -18,20 +18,12 @@ fn program_is_a_session_leader_with_the_pty_as_stdio_and_controlling_tty() {
     assert!(tty.starts_with("/dev/pts/"), "tty of {id} is {tty:?}");
 
     let st = stat(pid).expect("the program is alive");
-    assert_eq!(
-        (st.session, st.pgrp),
-        (pid, pid),
-        "sid and pgid of the program (pid {pid})"
-    );
+    assert_eq!((st.session, st.pgrp), (pid, pid), "sid and pgid of the program (pid {pid})");
     for fd in 0..3 {
         assert_eq!(fd_target(pid, fd), tty, "fd {fd} of the program");
     }
     let rdev = std::fs::metadata(&tty).expect("stat the pty").rdev();
-    assert_eq!(
-        st.tty_nr,
-        tty_nr_of(rdev),
-        "controlling tty of the program is {tty}"
-    );
+    assert_eq!(st.tty_nr, tty_nr_of(rdev), "controlling tty of the program is {tty}");
 }
 
 #[test]
@@ -54,11 +46,7 @@ fn program_gets_pty_and_the_clients_term() {
 fn program_term_defaults_to_xterm_256color_when_the_client_has_none() {
     let world = World::new();
     let mut term = Term::open(&world, 30, 100, &[("TERM", None)]);
-    assert_eq!(
-        term.ask("${TERM-unset}"),
-        "unset",
-        "the outer shell has no TERM"
-    );
+    assert_eq!(term.ask("${TERM-unset}"), "unset", "the outer shell has no TERM");
     let _done = term.start("sess sh");
     term.session_prompt();
     assert_eq!(term.ask("${TERM-unset}"), "xterm-256color");
@@ -97,25 +85,18 @@ fn sess_refuses_a_stdin_that_is_not_a_terminal() {
         (2, "sess: fatal: standard input is not a terminal\n"),
         "{out:?}"
     );
-    assert_eq!(
-        world.run("sesslist", &[]).stdout,
-        "",
-        "no session left behind"
-    );
+    assert_eq!(world.run("sesslist", &[]).stdout, "", "no session left behind");
 }
 
 #[test]
 fn sess_of_a_missing_program_fails_127_and_leaves_no_session() {
     let world = World::new();
     let mut term = world.term();
-    assert_eq!(term.run("sess /nonexistent/e2e-prog"), 127);
-    term.expect("sess: fatal: cannot exec /nonexistent/e2e-prog: ");
-    assert_eq!(term.run("sess no-such-e2e-program"), 127);
-    term.expect("sess: fatal: cannot exec no-such-e2e-program: ");
+    for prog in ["/nonexistent/e2e-prog", "no-such-e2e-program"] {
+        let done = term.start(&format!("sess {prog}"));
+        term.expect(&format!("sess: fatal: cannot exec {prog}: "));
+        assert_eq!(term.finish(done), 127, "sess {prog}");
+    }
     let out = world.run("sesslist", &[]);
-    assert_eq!(
-        (out.code(), out.stdout.as_str()),
-        (0, ""),
-        "sesslist afterwards"
-    );
+    assert_eq!((out.code(), out.stdout.as_str()), (0, ""), "sesslist afterwards");
 }

@@ -93,10 +93,7 @@ fn output_made_while_disconnected_is_shown_on_reconnect() {
     assert_eq!(term.finish(done), 0);
     kill(Pid::from_raw(world.program_pid(&id)), Signal::SIGUSR1).expect("kill -USR1");
     world.wait_file("away", "done\n");
-    assert!(
-        !term.text().contains("AWAY-42"),
-        "not shown while disconnected"
-    );
+    assert!(!term.text().contains("AWAY-42"), "not shown while disconnected");
     term.skip();
     let done = term.start(&format!("reconnect {id}"));
     term.wait_for("the redraw shows AWAY-42-OUTPUT", |t| {
