@@ -42,6 +42,9 @@ pub fn run(dirs: &Dirs, foreground: bool) -> Result<(), Fatal> {
         match sess_sys::os::fork().map_err(Fatal::msg)? {
             ForkResult::Parent { .. } => {
                 drop(write);
+                // The lock is shared with the daemon; unlocking it here would
+                // release it for both.
+                std::mem::forget(lock);
                 return wait_ready(std::fs::File::from(read));
             }
             ForkResult::Child => {
