@@ -86,7 +86,7 @@ fn kill_9_of_sessd_loses_nothing() {
     assert_eq!(world.read("hup-b"), "", "{b} got no SIGHUP");
 
     let done = other.start(&format!("reconnect {b}"));
-    other.expect(&format!("reconnect: info: successfully connected to {b}"));
+    other.expect_line(&format!("reconnect: info: successfully connected to {b}"));
     assert_eq!(other.ask("$PTY"), b, "{b} can be reconnected");
     world.ok("disconnect", &["-s", &b]);
     assert_eq!(other.finish(done), 0);

@@ -20,7 +20,7 @@ fn recorder(world: &World, term: &mut Term) -> (String, Pending) {
 /// Reconnects `term` (outside any session) to `id`.
 fn reconnect(term: &mut Term, id: &str) -> Pending {
     let done = term.start(&format!("reconnect {id}"));
-    term.expect(&format!("reconnect: info: successfully connected to {id}"));
+    term.expect_line(&format!("reconnect: info: successfully connected to {id}"));
     done
 }
 

@@ -537,6 +537,20 @@ impl Term {
         })
     }
 
+    /// Waits for a message line (`PROG: info: ...`) ending in CR LF, as
+    /// the SPEC asks while the terminal is raw (a bare LF would leave the
+    /// cursor in its column).
+    #[track_caller]
+    pub fn expect_line(&mut self, message: &str) {
+        self.expect(message);
+        let line_end = self.wait_find(&format!("the end of the line {message:?}"), |text| {
+            let rest = text.trim_start_matches('\r');
+            let crs = text.len() - rest.len();
+            rest.starts_with('\n').then_some((0, crs > 0))
+        });
+        assert!(line_end, "{message:?} ends in a bare LF, not CR LF");
+    }
+
     /// Waits until `pred` holds for the text shown since the cursor; moves
     /// the cursor to the end.
     #[track_caller]

@@ -20,8 +20,8 @@ fn reconnect_then_disconnect_flips_between_two_sessions() {
         term.expect(&format!(
             "reconnect: will connect to session {to} when session {from} is done"
         ));
-        term.expect(&format!("sess: info: reconnecting to {to}"));
-        term.expect(&format!("sess: info: successfully connected to {to}"));
+        term.expect_line(&format!("sess: info: reconnecting to {to}"));
+        term.expect_line(&format!("sess: info: successfully connected to {to}"));
         assert_eq!(term.ask("$PTY"), *to, "flipped from {from} to {to}");
         assert!(connected(&world, to) && !connected(&world, from));
     }
@@ -42,8 +42,8 @@ fn exec_reconnect_switches_and_ends_the_current_session() {
     let xx = term.session_prompt();
     term.line(&format!("exec reconnect {yy}"));
     term.expect(&format!("reconnect: will connect to session {yy} when session {xx} is done"));
-    term.expect(&format!("sess: info: reconnecting to {yy}"));
-    term.expect(&format!("sess: info: successfully connected to {yy}"));
+    term.expect_line(&format!("sess: info: reconnecting to {yy}"));
+    term.expect_line(&format!("sess: info: successfully connected to {yy}"));
     assert_eq!(term.ask("$PTY"), yy);
     assert!(world.find(&xx).is_none(), "{xx} ended");
 }
@@ -56,8 +56,8 @@ fn sess_reconnect_switches_from_outside_any_session() {
     let done = term.start(&format!("sess reconnect {xx}"));
     let prefix = format!("reconnect: will connect to session {xx} when session ");
     let helper = term.expect_between(&prefix, " is done");
-    term.expect(&format!("sess: info: reconnecting to {xx}"));
-    term.expect(&format!("sess: info: successfully connected to {xx}"));
+    term.expect_line(&format!("sess: info: reconnecting to {xx}"));
+    term.expect_line(&format!("sess: info: successfully connected to {xx}"));
     assert_eq!(term.ask("$PTY"), xx);
     assert!(world.find(&helper).is_none(), "the helper session {helper} ended");
     world.ok("disconnect", &["-s", &xx]);
@@ -72,7 +72,7 @@ fn sess_reconnect_switches_without_finishing_the_current_session() {
     let _done = term.start("sess sh");
     let yy = term.session_prompt();
     term.line(&format!("sess reconnect {xx}"));
-    term.expect(&format!("sess: info: successfully connected to {xx}"));
+    term.expect_line(&format!("sess: info: successfully connected to {xx}"));
     assert_eq!(term.ask("$PTY"), xx);
     assert!(connected(&world, &yy), "{yy} still runs, connected, under it");
 }
@@ -84,7 +84,7 @@ fn sess_reconnect_piped_to_tee_records_the_session() {
     let mut term = world.term();
     let before = term.modes(&["-g"]);
     let done = term.start(&format!("sess reconnect {rf} | tee $HOME/record"));
-    term.expect(&format!("sess: info: successfully connected to {rf}"));
+    term.expect_line(&format!("sess: info: successfully connected to {rf}"));
     assert_eq!(term.ask("$PTY"), rf, "the terminal shows {rf} through tee");
     term.line("echo RE\"\"CORDED-$((6*7))");
     term.expect("RECORDED-42");

@@ -55,8 +55,8 @@ fn the_latest_reconnect_wins_and_fires_on_disconnect() {
     let _done = term.start("sess sh");
     let a = term.session_prompt();
     term.line(&format!("reconnect {b}; reconnect {c}; disconnect"));
-    term.expect(&format!("sess: info: reconnecting to {c}"));
-    term.expect(&format!("sess: info: successfully connected to {c}"));
+    term.expect_line(&format!("sess: info: reconnecting to {c}"));
+    term.expect_line(&format!("sess: info: successfully connected to {c}"));
     assert_eq!(term.ask("$PTY"), c);
     assert!(!connected(&world, &a), "{a} is disconnected");
     assert!(!connected(&world, &b), "{b} stays disconnected");
@@ -71,8 +71,8 @@ fn a_pending_reconnect_fires_when_the_program_exits() {
     let _done = term.start("sess sh");
     let a = term.session_prompt();
     term.line(&format!("reconnect {b}; exit"));
-    term.expect(&format!("sess: info: reconnecting to {b}"));
-    term.expect(&format!("sess: info: successfully connected to {b}"));
+    term.expect_line(&format!("sess: info: reconnecting to {b}"));
+    term.expect_line(&format!("sess: info: successfully connected to {b}"));
     assert_eq!(term.ask("$PTY"), b);
     assert!(world.find(&a).is_none(), "{a} is gone after its program exited");
 }
@@ -98,8 +98,8 @@ fn a_missing_target_fails_with_17_when_it_fires() {
     let done = term.start("sess sh");
     term.session_prompt();
     term.line("reconnect zz; disconnect");
-    term.expect("sess: info: reconnecting to zz");
-    term.expect("sess: fatal: signaller cannot reconnect to session zz; does it exist?");
+    term.expect_line("sess: info: reconnecting to zz");
+    term.expect_line("sess: fatal: signaller cannot reconnect to session zz; does it exist?");
     assert_eq!(term.finish(done), 17);
     assert_eq!(term.modes(&["-g"]), before, "terminal modes restored");
 }
@@ -114,7 +114,7 @@ fn a_target_connected_elsewhere_fails_with_16_and_stays_there() {
     let done = term.start("sess sh");
     term.session_prompt();
     term.line(&format!("reconnect {b}; disconnect"));
-    term.expect("sess: fatal: session already connected somewhere else");
+    term.expect_line("sess: fatal: session already connected somewhere else");
     assert_eq!(term.finish(done), 16);
     assert_eq!(other.ask("$PTY"), b, "the other terminal keeps {b}");
     assert!(connected(&world, &b));
@@ -130,8 +130,8 @@ fn reconnect_f_takes_the_target_over() {
     let _done = term.start("sess sh");
     term.session_prompt();
     term.line(&format!("reconnect -f {b}; disconnect"));
-    term.expect(&format!("sess: info: successfully connected to {b}"));
-    other.expect(&format!("sess: info: session {b} taken over"));
+    term.expect_line(&format!("sess: info: successfully connected to {b}"));
+    other.expect_line(&format!("sess: info: session {b} taken over"));
     assert_eq!(other.finish(other_done), 0, "the other sess exits 0");
     assert_eq!(term.ask("$PTY"), b);
     assert!(connected(&world, &b));
@@ -176,8 +176,8 @@ fn reconnect_outside_any_session_connects_now() {
     let b = world.detached_shell();
     let mut term = world.term();
     let done = term.start(&format!("reconnect {b}"));
-    term.expect(&format!("reconnect: info: reconnecting to {b}"));
-    term.expect(&format!("reconnect: info: successfully connected to {b}"));
+    term.expect_line(&format!("reconnect: info: reconnecting to {b}"));
+    term.expect_line(&format!("reconnect: info: successfully connected to {b}"));
     assert_eq!(term.ask("$PTY"), b);
     assert!(connected(&world, &b));
     world.ok("disconnect", &["-s", &b]);

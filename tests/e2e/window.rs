@@ -31,7 +31,7 @@ fn disconnect_and_arm(world: &World, term: &mut Term, id: &str, done: Pending) {
 
 fn reconnect(term: &mut Term, id: &str) -> Pending {
     let done = term.start(&format!("reconnect {id}"));
-    term.expect(&format!("reconnect: info: successfully connected to {id}"));
+    term.expect_line(&format!("reconnect: info: successfully connected to {id}"));
     done
 }
 
