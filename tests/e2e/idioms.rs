@@ -95,3 +95,19 @@ fn sess_reconnect_piped_to_tee_records_the_session() {
     assert_eq!(term.finish(done), 0, "status of the pipeline");
     assert_eq!(term.modes(&["-g"]), before, "terminal modes restored");
 }
+
+#[test]
+fn sess_reconnect_works_every_time() {
+    // The helper session's program may finish before its creator's
+    // connection is up; the pending reconnect must still be followed.
+    let world = World::new();
+    let xx = world.detached_shell();
+    let mut term = world.term();
+    for round in 0..10 {
+        let done = term.start(&format!("sess reconnect {xx}"));
+        term.expect_line(&format!("sess: info: successfully connected to {xx}"));
+        assert_eq!(term.ask("$PTY"), xx, "round {round}");
+        world.ok("disconnect", &["-s", &xx]);
+        assert_eq!(term.finish(done), 0, "round {round}");
+    }
+}

@@ -100,3 +100,14 @@ fn sess_of_a_missing_program_fails_127_and_leaves_no_session() {
     let out = world.run("sesslist", &[]);
     assert_eq!((out.code(), out.stdout.as_str()), (0, ""), "sesslist afterwards");
 }
+
+#[test]
+fn the_output_of_a_program_that_exits_at_once_is_shown() {
+    let world = World::new();
+    let mut term = world.term();
+    for round in 0..5 {
+        let done = term.start(&format!("sess sh -c 'echo SH\"\"ORT-$((6*7))-{round}'"));
+        term.expect(&format!("SHORT-42-{round}"));
+        assert_eq!(term.finish(done), 0, "round {round}");
+    }
+}
