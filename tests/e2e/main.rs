@@ -2,6 +2,7 @@
 //!
 //! - `harness`: the private world of a test and its test terminals.
 //! - `procs`: process facts from /proc.
+//! - `term`: test terminals (a pty, an interactive `sh` on it).
 //! - `sess`: `sess PROG` — the program's place, environment, exit status.
 //! - `restore`: the terminal's modes restored on every way out of `sess`.
 //! - `detach`: the detach key.
@@ -15,6 +16,7 @@
 
 mod harness;
 mod procs;
+mod term;
 
 mod control;
 mod daemon;
