@@ -267,25 +267,13 @@ impl World {
     pub fn pids(&self) -> Vec<i32> {
         let needle = format!("SESS_RUNTIME_DIR={}", self.runtime.display()).into_bytes();
         let me = std::process::id() as i32;
-        let mut pids = Vec::new();
-        let Ok(dir) = fs::read_dir("/proc") else {
-            return pids;
-        };
-        for entry in dir.flatten() {
-            let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
-                continue;
-            };
-            if pid == me {
-                continue;
-            }
-            let Ok(environ) = fs::read(entry.path().join("environ")) else {
-                continue;
-            };
-            if environ.split(|&b| b == 0).any(|var| var == needle.as_slice()) {
-                pids.push(pid);
-            }
-        }
-        pids
+        all_pids()
+            .filter(|&pid| pid != me)
+            .filter(|pid| {
+                fs::read(format!("/proc/{pid}/environ"))
+                    .is_ok_and(|env| env.split(|&b| b == 0).any(|var| var == needle.as_slice()))
+            })
+            .collect()
     }
 
     /// The live processes of this world whose parent is `ppid`.
@@ -297,9 +285,19 @@ impl World {
             .collect()
     }
 
+    /// SIGKILLs every process of this world, and every member of a kernel
+    /// session one of them leads (in case a program's environment lost the
+    /// marker), until none is left.
     fn kill_all(&self) {
         for _ in 0..100 {
-            let pids = self.pids();
+            let mut pids = self.pids();
+            let leaders = pids.clone();
+            pids.extend(
+                all_pids()
+                    .filter_map(stat)
+                    .filter(|s| s.state != 'Z' && leaders.contains(&s.session))
+                    .map(|s| s.pid),
+            );
             if pids.is_empty() {
                 return;
             }
@@ -326,6 +324,15 @@ impl Drop for World {
             }
         }
     }
+}
+
+/// Every pid in /proc.
+fn all_pids() -> impl Iterator<Item = i32> {
+    fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse().ok())
 }
 
 /// A pid field of a `sesslist --json` object.
