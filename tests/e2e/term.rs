@@ -29,7 +29,7 @@ pub struct Term {
     slave: File,
     shown: Arc<Screen>,
     cursor: usize,
-    pub shell: Child,
+    shell: Child,
 }
 
 impl Term {
