@@ -183,3 +183,19 @@ fn reconnect_outside_any_session_connects_now() {
     world.ok("disconnect", &["-s", &b]);
     assert_eq!(term.finish(done), 0);
 }
+
+#[test]
+fn reconnect_outside_to_a_missing_or_busy_session_fails() {
+    let world = World::new();
+    let mut term = world.term();
+    let done = term.start("reconnect zz");
+    term.expect_line("reconnect: fatal: signaller cannot reconnect to session zz; does it exist?");
+    assert_eq!(term.finish(done), 17);
+    let mut other = world.term();
+    let _other_done = other.start("sess sh");
+    let b = other.session_prompt();
+    let done = term.start(&format!("reconnect {b}"));
+    term.expect_line("reconnect: fatal: session already connected somewhere else");
+    assert_eq!(term.finish(done), 16);
+    assert_eq!(other.ask("$PTY"), b, "the other terminal keeps {b}");
+}

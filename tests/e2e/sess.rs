@@ -111,3 +111,17 @@ fn the_output_of_a_program_that_exits_at_once_is_shown() {
         assert_eq!(term.finish(done), 0, "round {round}");
     }
 }
+
+#[test]
+fn sess_without_a_program_runs_shell_and_n_names_the_session() {
+    let world = World::new();
+    let mut term = world.term();
+    let _done = term.start("sess");
+    let id = term.session_prompt();
+    let session = world.session(&id);
+    assert_eq!(session["command"], serde_json::json!(["/bin/sh"]), "{session}");
+    let mut other = world.term();
+    let _other_done = other.start("sess -n work sh");
+    let named = other.session_prompt();
+    assert_eq!(world.session(&named)["name"], "work");
+}

@@ -102,3 +102,20 @@ fn output_made_while_disconnected_is_shown_on_reconnect() {
     world.ok("disconnect", &["-s", &id]);
     assert_eq!(term.finish(done), 0);
 }
+
+#[test]
+fn a_reconnect_from_a_terminal_of_another_size_resizes_the_program() {
+    let world = World::new();
+    let mut term = world.term();
+    let body = "trap 'stty size >>\"$HOME/sizes\"' WINCH\n";
+    let (id, done) = start_script(&world, &mut term, "size.sh", body);
+    world.ok("disconnect", &["-s", &id]);
+    assert_eq!(term.finish(done), 0);
+    let mut big = Term::open(&world, 40, 120, &[]);
+    let done = reconnect(&mut big, &id);
+    wait_until("the program sees 40 rows, 120 columns", || {
+        world.read("sizes").lines().last() == Some("40 120")
+    });
+    world.ok("disconnect", &["-s", &id]);
+    assert_eq!(big.finish(done), 0);
+}
