@@ -221,7 +221,11 @@ impl Master {
                     return;
                 }
             };
-            for (slot, flags) in ready {
+            // Requests last, highest index first: serving one may remove it
+            // from `conns` (swap_remove), which must not move the others.
+            let (conns, others): (Vec<_>, Vec<_>) =
+                ready.into_iter().partition(|(slot, _)| matches!(slot, Slot::Conn(_)));
+            for (slot, flags) in others.into_iter().chain(conns.into_iter().rev()) {
                 self.handle(slot, flags);
             }
             self.tick();
