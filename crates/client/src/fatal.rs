@@ -63,6 +63,14 @@ impl Failure {
                 Failure::fatal(format!("session limit reached ({n})")).with_status(REFUSED)
             }
             Refusal::Failed(text) => Failure::fatal(text),
+            Refusal::Running(pid) => {
+                Failure::fatal(format!("session {target} is running (PID {pid})"))
+                    .with_status(REFUSED)
+            }
+            Refusal::NotRunning => {
+                Failure::fatal(format!("session {target} is not running")).with_status(REFUSED)
+            }
+            Refusal::BadAttribute(text) => Failure::fatal(text),
         }
     }
 }

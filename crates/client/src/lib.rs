@@ -85,6 +85,7 @@ fn sess(args: cli::Sess) -> Result<i32, Failure> {
         size: signaller::terminal_size(),
         kept: false,
         attach: true,
+        start_suspended: false,
     };
     let mut daemon = daemon::Daemon::connect(signaller.dirs())?;
     match daemon.call(&Request::Create(spec))? {
