@@ -140,7 +140,8 @@ pub fn list_line(info: &SessionInfo) -> String {
     line
 }
 
-fn json(info: &SessionInfo) -> serde_json::Value {
+/// A session as `sesslist --json` and `session list --json` print it.
+pub fn json(info: &SessionInfo) -> serde_json::Value {
     let state = match info.state {
         State::Running => "running",
         State::Suspended => "suspended",

@@ -31,7 +31,11 @@ impl Failure {
         Failure { level: "warning", text: text.into(), status: FATAL }
     }
 
+    /// The line to print; a failure without a level is printed as is.
     pub fn line(&self) -> String {
+        if self.level.is_empty() {
+            return self.text.clone();
+        }
         format!("{}: {}: {}", sess_sys::prog_name(), self.level, self.text)
     }
 
