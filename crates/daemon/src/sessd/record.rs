@@ -135,3 +135,54 @@ impl Record {
         serde_json::from_str(text).map_err(|e| e.to_string())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A record as format 1 wrote it; every later version must load it.
+    const V1: &str = include_str!("../../fixtures/record-v1.json");
+
+    #[test]
+    fn a_format_1_record_keeps_loading() {
+        let r = Record::from_json(V1).unwrap();
+        assert_eq!(
+            (r.id.as_str(), r.name.as_str(), r.title.as_str()),
+            ("q3", "backend", "api server")
+        );
+        assert_eq!(r.command, ["/usr/local/sbin/myserver", "--port", "8080"]);
+        assert_eq!(r.cwd, "/srv/api");
+        assert_eq!(r.env[1], ("TERM".into(), "xterm-256color".into()));
+        assert!(r.keep);
+        assert_eq!(r.desired, Desired::Running);
+        let a = &r.attributes;
+        assert_eq!(a.restart_style, RestartStyle::Anyway);
+        assert_eq!(a.restart_command.as_deref().unwrap()[1], "--resume");
+        assert_eq!(a.save_signal.as_deref(), Some("USR1"));
+        assert_eq!(
+            (a.timeout_ms, a.limit_mem, a.limit_nofile),
+            (Some(3_600_000), Some(512 << 20), Some(1024))
+        );
+        assert_eq!(a.schedule.as_deref(), Some("@daily"));
+        assert_eq!(a.stop_timeout_ms, 30_000);
+        assert_eq!(r.size, WinSize { rows: 50, cols: 200 });
+    }
+
+    #[test]
+    fn records_round_trip_and_newer_formats_are_refused() {
+        let r = Record::from_json(V1).unwrap();
+        assert_eq!(Record::from_json(&r.to_json()).unwrap(), r);
+        let newer = V1.replace("\"format\": 1", "\"format\": 99");
+        assert!(Record::from_json(&newer).unwrap_err().contains("newer"));
+        assert!(Record::from_json("{\"format\": 1, \"id\": ").is_err());
+    }
+
+    #[test]
+    fn missing_optional_fields_take_defaults() {
+        let minimal = r#"{"format":1,"id":"p0","name":"a1x","command":["sh"],"cwd":"/",
+            "keep":false,"desired":"stopped","created-at":0}"#;
+        let r = Record::from_json(minimal).unwrap();
+        assert_eq!(r.attributes, Attributes::default());
+        assert_eq!(r.size, WinSize { rows: 24, cols: 80 });
+    }
+}

@@ -70,3 +70,52 @@ impl Store {
         records
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const V1: &str = include_str!("../../fixtures/record-v1.json");
+
+    fn temp() -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "sess-store-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let _ = fs::remove_dir_all(&dir);
+        dir
+    }
+
+    #[test]
+    fn saved_records_load_and_removed_ones_do_not() {
+        let dir = temp();
+        let store = Store::open(&dir).unwrap();
+        let mut r = Record::from_json(V1).unwrap();
+        store.save(&r).unwrap();
+        r.title = "changed".into();
+        store.save(&r).unwrap();
+        assert_eq!(store.load_all(), vec![r.clone()]);
+        store.remove(&r.id).unwrap();
+        store.remove(&r.id).unwrap();
+        assert!(store.load_all().is_empty());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_corrupt_record_is_moved_aside_and_the_others_load() {
+        let dir = temp();
+        let store = Store::open(&dir).unwrap();
+        let good = Record::from_json(V1).unwrap();
+        store.save(&good).unwrap();
+        let sessions = dir.join("sessions");
+        fs::write(sessions.join("p0.json"), "{\"format\": 1, \"id\": \"p0\"").unwrap();
+        fs::write(sessions.join("p1.json"), V1.replace("\"format\": 1", "\"format\": 7")).unwrap();
+        fs::write(sessions.join(".p2.json.tmp"), "half a rec").unwrap();
+        assert_eq!(store.load_all(), vec![good]);
+        assert!(sessions.join("p0.json.bad").exists());
+        assert!(sessions.join("p1.json.bad").exists());
+        assert!(!sessions.join(".p2.json.tmp").exists());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}
