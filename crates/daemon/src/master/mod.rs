@@ -5,7 +5,8 @@
 //! - [`conn`]: nonblocking framed connections for the poll loop.
 //! - [`terminal`]: the user's terminal while connected.
 //! - [`detach`]: the detach key.
-//! - [`ring`]: the output tail replayed on connect.
+//! - [`screen`]: the screen model, and the repaint shown on connect.
+//! - [`paint`]: rows of cells as escape sequences.
 //!
 //! One poll loop, one thread. The pty is read only while the connected
 //! terminal's queue has room (a slow terminal slows the program, as a real
@@ -16,7 +17,8 @@
 
 mod conn;
 mod detach;
-mod ring;
+mod paint;
+mod screen;
 mod spawn;
 mod terminal;
 
@@ -29,7 +31,7 @@ use nix::sys::signal::{SigSet, Signal, killpg};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::{Pid, getpid, tcgetpgrp};
-use ring::Ring;
+use screen::Screen;
 use sess_proto::{
     AttachSpec, End, Event, Launch, Launched, MasterRequest, Pending, Refusal, Reply, SessionInfo,
     SignallerMsg, State, WinSize,
@@ -123,7 +125,7 @@ struct Master {
     signals: SignalFd,
     conns: Vec<Conn>,
     term: Option<Terminal>,
-    ring: Ring,
+    screen: Screen,
     to_pty: Vec<u8>,
     kill: Option<Kill>,
     /// Until the creator's first connection (or this time), the session
@@ -167,6 +169,10 @@ impl Master {
             }
         };
         terminal::set_nonblocking(pty.fd.as_fd()).map_err(|e| fail("pty", &e))?;
+        let size = launch.spec.size;
+        let restore_lines = sess_sys::config::Config::load(dirs.config.as_deref())
+            .map_or(sess_sys::config::Config::default().restore_lines, |c| c.restore_lines)
+            as usize;
         Ok(Master {
             creator_wait: launch.spec.attach.then(|| Instant::now() + CREATOR_WAIT),
             creator_pending: None,
@@ -184,7 +190,7 @@ impl Master {
             signals,
             conns: Vec::new(),
             term: None,
-            ring: Ring::new(ring::REPLAY_BYTES),
+            screen: Screen::new(size, restore_lines),
             to_pty: Vec::new(),
             kill: None,
         })
@@ -399,7 +405,13 @@ impl Master {
 
     /// Program output: kept for replay, and shown if connected.
     fn output(&mut self, data: &[u8]) {
-        self.ring.push(data);
+        self.screen.feed(data);
+        // Answers to the program's terminal queries: a connected terminal
+        // gives its own; while disconnected the model answers.
+        let replies = self.screen.take_replies();
+        if self.term.is_none() {
+            self.to_pty.extend_from_slice(&replies);
+        }
         self.last_use = sess_sys::now_ms();
         let live = self.term.as_mut().filter(|t| t.live);
         if let Some(Err(e)) = live.map(|t| t.write(data)) {
@@ -460,6 +472,7 @@ impl Master {
 
     fn resize(&mut self, size: WinSize) {
         self.size = size;
+        self.screen.resize(size);
         if let Err(e) = sess_sys::os::set_window_size(self.pty.as_fd(), size) {
             debug!(error = %e, "cannot set the window size");
         }
@@ -566,7 +579,7 @@ impl Master {
     fn go_live(&mut self) {
         let Some(term) = self.term.as_mut().filter(|t| !t.live) else { return };
         term.live = true;
-        if let Err(e) = term.write(&self.ring.contents()) {
+        if let Err(e) = term.write(&self.screen.repaint()) {
             debug!(error = %e, "terminal write failed");
             return self.disconnect(End::Disconnected);
         }

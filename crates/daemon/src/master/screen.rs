@@ -1,0 +1,359 @@
+//! The session's screen: a VT emulator (alacritty_terminal) fed with every
+//! byte of output, and the repaint that shows it on a terminal that
+//! connects (SPEC §4): the last `restore-lines` lines of scrollback, so they
+//! land in the outer terminal's own scrollback, then the screen — the
+//! primary one and, if active, the alternate one over it — the saved and
+//! current cursor with their pens, a pending wrap, the input modes, cursor
+//! visibility and the window title.
+//!
+//! Not restored (documented in docs/VT-EMULATOR.md): the scroll region,
+//! which alacritty_terminal keeps private; origin mode, charsets, tab stops,
+//! cursor shape, palette changes and hyperlinks. A reconnect also sends the
+//! program SIGWINCH, and full-screen programs set these again as they
+//! repaint.
+
+use super::paint::{self, Cell, Col, Row, Style, attr};
+use alacritty_terminal::Term;
+use alacritty_terminal::event::{Event, EventListener};
+use alacritty_terminal::grid::{Dimensions, Grid};
+use alacritty_terminal::index::{Column, Line};
+use alacritty_terminal::term::cell::{Cell as ACell, Flags};
+use alacritty_terminal::term::{Config, TermMode};
+use alacritty_terminal::vte::ansi::{self, Processor};
+use sess_proto::WinSize;
+use std::cell::RefCell;
+use std::fmt::Write as _;
+use std::rc::Rc;
+
+/// What the emulator reports besides the grid.
+#[derive(Default)]
+struct Reported {
+    title: Option<String>,
+    /// Answers to the program's terminal queries (cursor position, ...).
+    replies: Vec<u8>,
+}
+
+#[derive(Clone, Default)]
+struct Listener(Rc<RefCell<Reported>>);
+
+impl EventListener for Listener {
+    fn send_event(&self, event: Event) {
+        let mut reported = self.0.borrow_mut();
+        match event {
+            Event::Title(title) => reported.title = Some(title),
+            Event::ResetTitle => reported.title = None,
+            Event::PtyWrite(text) => reported.replies.extend_from_slice(text.as_bytes()),
+            _ => {}
+        }
+    }
+}
+
+/// The emulator's size. At least 2 columns: alacritty_terminal loops
+/// forever reflowing a wide character into a 1-column screen.
+struct Size(WinSize);
+
+impl Dimensions for Size {
+    fn total_lines(&self) -> usize {
+        self.screen_lines()
+    }
+    fn screen_lines(&self) -> usize {
+        usize::from(self.0.rows.max(1))
+    }
+    fn columns(&self) -> usize {
+        usize::from(self.0.cols.max(2))
+    }
+}
+
+/// Modes restored when they differ from the default: (flag, set, reset).
+const MODES: [(TermMode, &str, &str); 12] = [
+    (TermMode::APP_CURSOR, "\x1b[?1h", "\x1b[?1l"),
+    (TermMode::APP_KEYPAD, "\x1b=", "\x1b>"),
+    (TermMode::BRACKETED_PASTE, "\x1b[?2004h", "\x1b[?2004l"),
+    (TermMode::MOUSE_REPORT_CLICK, "\x1b[?1000h", "\x1b[?1000l"),
+    (TermMode::MOUSE_DRAG, "\x1b[?1002h", "\x1b[?1002l"),
+    (TermMode::MOUSE_MOTION, "\x1b[?1003h", "\x1b[?1003l"),
+    (TermMode::SGR_MOUSE, "\x1b[?1006h", "\x1b[?1006l"),
+    (TermMode::UTF8_MOUSE, "\x1b[?1005h", "\x1b[?1005l"),
+    (TermMode::FOCUS_IN_OUT, "\x1b[?1004h", "\x1b[?1004l"),
+    (TermMode::LINE_WRAP, "\x1b[?7h", "\x1b[?7l"),
+    (TermMode::INSERT, "\x1b[4h", "\x1b[4l"),
+    (TermMode::LINE_FEED_NEW_LINE, "\x1b[20h", "\x1b[20l"),
+];
+
+pub struct Screen {
+    term: Term<Listener>,
+    parser: Processor,
+    reported: Listener,
+    restore_lines: usize,
+}
+
+impl Screen {
+    pub fn new(size: WinSize, restore_lines: usize) -> Screen {
+        let reported = Listener::default();
+        let config = Config { scrolling_history: restore_lines, ..Config::default() };
+        let term = Term::new(config, &Size(size), reported.clone());
+        Screen { term, parser: Processor::new(), reported, restore_lines }
+    }
+
+    /// Feeds program output; any split of the stream gives the same screen.
+    pub fn feed(&mut self, bytes: &[u8]) {
+        self.parser.advance(&mut self.term, bytes);
+    }
+
+    /// Takes the emulator's answers to terminal queries.
+    pub fn take_replies(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.reported.0.borrow_mut().replies)
+    }
+
+    pub fn resize(&mut self, size: WinSize) {
+        self.term.resize(Size(size));
+    }
+
+    /// The bytes that make a terminal of the screen's size show the
+    /// scrollback tail and then exactly this screen.
+    pub fn repaint(&mut self) -> Vec<u8> {
+        let mut out = String::from("\x1b[?1049l\x1b[r\x1b[0m");
+        let rows = self.term.screen_lines();
+        let cols = self.term.columns();
+        let alt = self.term.mode().contains(TermMode::ALT_SCREEN);
+        let restore_lines = self.restore_lines;
+        let (history, primary, primary_cursor) = self.with_primary(|g| {
+            let cursor = (g.cursor.point.line.0.max(0) as usize, g.cursor.point.column.0);
+            (history(g, restore_lines), screen(g), cursor)
+        });
+        paint::write_history(&mut out, &history, rows);
+        // ED 0 from home, not ED 2: some terminals push the screen into
+        // their scrollback on ED 2.
+        out.push_str("\x1b[H\x1b[J");
+        paint_rows(&mut out, &primary, primary_cursor);
+        if alt {
+            // 1049 saves the primary's cursor as it switches.
+            cup(&mut out, primary_cursor.0, primary_cursor.1);
+            out.push_str("\x1b[?1049h\x1b[H\x1b[J");
+            let grid = self.term.grid();
+            let cursor = (grid.cursor.point.line.0.max(0) as usize, grid.cursor.point.column.0);
+            paint_rows(&mut out, &screen(grid), cursor);
+        }
+        let grid = self.term.grid();
+        let saved = &grid.saved_cursor;
+        cup(&mut out, saved.point.line.0.max(0) as usize, saved.point.column.0);
+        paint::sgr(&mut out, &Style::default(), &style(&saved.template));
+        out.push_str("\x1b7\x1b[0m");
+        let cursor = &grid.cursor;
+        let (row, col) = (cursor.point.line.0.max(0) as usize, cursor.point.column.0);
+        if cursor.input_needs_wrap {
+            // A pending wrap is recreated by printing the last cell again.
+            let line = row_of(grid, cursor.point.line);
+            let last =
+                if line.cells[cols - 1].width == 0 && cols > 1 { cols - 2 } else { cols - 1 };
+            cup(&mut out, row, last);
+            let cell = &line.cells[last];
+            paint::sgr(&mut out, &Style::default(), &cell.style);
+            out.push_str(if cell.text.is_empty() { " " } else { &cell.text });
+            paint::sgr(&mut out, &cell.style, &Style::default());
+        } else {
+            cup(&mut out, row, col);
+        }
+        paint::sgr(&mut out, &Style::default(), &style(&cursor.template));
+        let mode = *self.term.mode();
+        let default = TermMode::default();
+        for (flag, set, reset) in MODES {
+            if mode.contains(flag) != default.contains(flag) {
+                out.push_str(if mode.contains(flag) { set } else { reset });
+            }
+        }
+        if !mode.contains(TermMode::SHOW_CURSOR) {
+            out.push_str("\x1b[?25l");
+        }
+        if let Some(title) = &self.reported.0.borrow().title {
+            let _ = write!(out, "\x1b]2;{}\x07", title.replace(['\x07', '\x1b'], ""));
+        }
+        out.into_bytes()
+    }
+
+    /// Runs `f` on the primary grid. alacritty_terminal keeps the inactive
+    /// grid private, so while the alternate screen is active we swap to the
+    /// primary and back; swapping back clears the alternate grid, so it is
+    /// put back from a clone.
+    fn with_primary<R>(&mut self, f: impl FnOnce(&Grid<ACell>) -> R) -> R {
+        if !self.term.mode().contains(TermMode::ALT_SCREEN) {
+            return f(self.term.grid());
+        }
+        let alt = self.term.grid().clone();
+        self.term.swap_alt();
+        let r = f(self.term.grid());
+        self.term.swap_alt();
+        *self.term.grid_mut() = alt;
+        r
+    }
+}
+
+fn col(c: ansi::Color) -> Col {
+    match c {
+        ansi::Color::Named(n) if (n as usize) < 16 => Col::Idx(n as u8),
+        ansi::Color::Named(_) => Col::Default,
+        ansi::Color::Indexed(i) => Col::Idx(i),
+        ansi::Color::Spec(c) => Col::Rgb(c.r, c.g, c.b),
+    }
+}
+
+fn style(c: &ACell) -> Style {
+    let mut bits = 0;
+    for (flag, bit) in [
+        (Flags::BOLD, attr::BOLD),
+        (Flags::DIM, attr::DIM),
+        (Flags::ITALIC, attr::ITALIC),
+        (Flags::UNDERLINE, attr::UNDERLINE),
+        (Flags::DOUBLE_UNDERLINE, attr::UL_DOUBLE),
+        (Flags::UNDERCURL, attr::UL_CURLY),
+        (Flags::DOTTED_UNDERLINE, attr::UL_DOTTED),
+        (Flags::DASHED_UNDERLINE, attr::UL_DASHED),
+        (Flags::INVERSE, attr::INVERSE),
+        (Flags::HIDDEN, attr::HIDDEN),
+        (Flags::STRIKEOUT, attr::STRIKE),
+    ] {
+        if c.flags.contains(flag) {
+            bits |= bit;
+        }
+    }
+    Style {
+        fg: col(c.fg),
+        bg: col(c.bg),
+        ul: c.underline_color().map_or(Col::Default, col),
+        attrs: bits,
+    }
+}
+
+fn row_of(grid: &Grid<ACell>, line: Line) -> Row {
+    let r = &grid[line];
+    let cols = grid.columns();
+    let cells = (0..cols)
+        .map(|i| {
+            let c = &r[Column(i)];
+            let width = if c.flags.contains(Flags::WIDE_CHAR_SPACER) {
+                0
+            } else if c.flags.contains(Flags::WIDE_CHAR) {
+                2
+            } else {
+                1
+            };
+            let mut text = String::new();
+            if width != 0 {
+                text.push(c.c);
+                text.extend(c.zerowidth().into_iter().flatten());
+            }
+            Cell { text, width, style: style(c) }
+        })
+        .collect();
+    Row { cells, wrapped: r[Column(cols - 1)].flags.contains(Flags::WRAPLINE) }
+}
+
+fn screen(grid: &Grid<ACell>) -> Vec<Row> {
+    (0..grid.screen_lines()).map(|l| row_of(grid, Line(l as i32))).collect()
+}
+
+/// The last `n` scrollback rows, oldest first.
+fn history(grid: &Grid<ACell>, n: usize) -> Vec<Row> {
+    let k = grid.history_size().min(n);
+    (1..=k).rev().map(|i| row_of(grid, Line(-(i as i32)))).collect()
+}
+
+/// CUP to a 0-based (row, col).
+fn cup(out: &mut String, row: usize, col: usize) {
+    let _ = write!(out, "\x1b[{};{}H", row + 1, col + 1);
+}
+
+/// Paints rows from the top, letting soft-wrapped rows wrap by themselves;
+/// the cursor's row is written up to the cursor's column.
+fn paint_rows(out: &mut String, rows: &[Row], cursor: (usize, usize)) {
+    let mut pen = Style::default();
+    for (i, r) in rows.iter().enumerate() {
+        if i == 0 || !rows[i - 1].wrapped {
+            cup(out, i, 0);
+        }
+        let min = if i == cursor.0 { cursor.1 } else { 0 };
+        paint::write_row(out, r, &mut pen, min);
+    }
+    paint::sgr(out, &pen, &Style::default());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SIZE: WinSize = WinSize { rows: 6, cols: 20 };
+
+    /// A deterministic mix of text, colours, motion, wide and combining
+    /// characters, the alternate screen and a title.
+    fn sample() -> Vec<u8> {
+        let mut s = String::new();
+        for i in 0..30 {
+            let _ = write!(s, "\x1b[3{}mline {i} \u{4e2d}\u{6587} e\u{301}\x1b[0m\r\n", i % 8);
+        }
+        s.push_str("\x1b]2;a title\x07\x1b[?2004h\x1b[?1h\x1b[2;5H\x1b[1;4:3mwavy\x1b[0m");
+        s.push_str("\x1b[?1049h\x1b[Halt screen\x1b[3;3H\x1b[7minverse\x1b[?25l");
+        s.into_bytes()
+    }
+
+    fn fed(bytes: &[u8]) -> Screen {
+        let mut screen = Screen::new(SIZE, 50);
+        screen.feed(bytes);
+        screen
+    }
+
+    /// What a fresh emulator shows after being fed `screen`'s repaint.
+    type View = (Vec<Row>, Vec<Row>, (usize, usize), TermMode, Option<String>);
+
+    fn view(s: &mut Screen) -> View {
+        let grid = s.term.grid();
+        let cursor = (grid.cursor.point.line.0 as usize, grid.cursor.point.column.0);
+        let mode = *s.term.mode();
+        let title = s.reported.0.borrow().title.clone();
+        let active = screen(grid);
+        let primary = s.with_primary(screen);
+        (active, primary, cursor, mode, title)
+    }
+
+    #[test]
+    fn a_repaint_recreates_the_screen_in_a_fresh_emulator() {
+        let mut original = fed(&sample());
+        let repaint = original.repaint();
+        let mut copy = fed(&repaint);
+        assert_eq!(view(&mut copy), view(&mut original));
+        let scrolled = copy.with_primary(|g| history(g, 100));
+        assert!(scrolled.len() >= 20, "the scrollback tail was written first");
+    }
+
+    #[test]
+    fn any_split_of_the_stream_gives_the_same_screen() {
+        let bytes = sample();
+        let mut whole = fed(&bytes);
+        let want = view(&mut whole);
+        for cut in 1..bytes.len() {
+            let mut split = Screen::new(SIZE, 50);
+            split.feed(&bytes[..cut]);
+            split.feed(&bytes[cut..]);
+            assert_eq!(view(&mut split), want, "split at {cut}");
+        }
+    }
+
+    #[test]
+    fn hostile_input_does_not_panic() {
+        let mut screen = Screen::new(SIZE, 50);
+        let mut x: u32 = 0x9e3779b9;
+        let mut noise = Vec::with_capacity(1 << 20);
+        for _ in 0..(1 << 20) {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            noise.push(x as u8);
+        }
+        screen.feed(&noise);
+        screen.feed(b"\x1b[99999999;99999999H\x1b[65535@\x1b[99999999M\x1b[");
+        screen.feed(b"\x1b[?1049h\x1b[10000000000000000000000000m");
+        screen.resize(WinSize { rows: 1, cols: 1 });
+        screen.feed(&noise[..4096]);
+        screen.resize(WinSize { rows: 300, cols: 500 });
+        let _ = screen.repaint();
+    }
+}
