@@ -27,7 +27,8 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
-use nix::sys::signal::{SigSet, Signal};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
 
 use error::Result;
 use report::{Phase, ToolResult};
@@ -42,7 +43,12 @@ struct Args {
     #[arg(long)]
     quick: bool,
     /// Tools to measure, in table order; absent peers are skipped.
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "raw,sess,dtach,tmux,screen")]
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "raw,sess,dtach,tmux,screen"
+    )]
     tools: Vec<Kind>,
     /// Measurements to leave out.
     #[arg(long, value_enum, value_delimiter = ',')]
@@ -121,7 +127,10 @@ fn run(args: &Args) -> Result<bool> {
     let plan = Plan::new(args);
     let sess_bin = match &args.sess_dir {
         Some(dir) => dir.clone(),
-        None => std::env::current_exe()?.parent().map(PathBuf::from).unwrap_or_default(),
+        None => std::env::current_exe()?
+            .parent()
+            .map(PathBuf::from)
+            .unwrap_or_default(),
     };
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH)?.subsec_nanos();
     let run_id = format!("{:06x}", (nanos ^ std::process::id()) & 0xff_ffff);
@@ -137,7 +146,11 @@ fn run(args: &Args) -> Result<bool> {
     eprintln!(
         "sess-bench: run {run_id} in {}; tools: {}; file {:.1} MiB",
         ctx.dir.display(),
-        kinds.iter().map(|k| k.name()).collect::<Vec<_>>().join(", "),
+        kinds
+            .iter()
+            .map(|k| k.name())
+            .collect::<Vec<_>>()
+            .join(", "),
         size as f64 / 1048576.0
     );
 
@@ -165,14 +178,20 @@ fn run(args: &Args) -> Result<bool> {
         for &kind in kinds.iter().filter(|&&k| k != Kind::Raw) {
             let r = measure::memory(&ctx, kind, plan.sessions, &mut markers);
             record(&mut results, kind, Phase::Memory, r, |res, m| {
-                eprintln!("memory: {kind}: {:.0} KiB per extra session", m.per_extra_kib);
+                eprintln!(
+                    "memory: {kind}: {:.0} KiB per extra session",
+                    m.per_extra_kib
+                );
                 res.memory = Some(m);
             });
             clean(&ctx, kind);
         }
     }
     cleanup(&ctx, args.keep_tmp);
-    eprintln!("sess-bench: done in {:.0} s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "sess-bench: done in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
 
     println!("{}", describe(&plan, size));
     println!("{}", report::table(&kinds, &results));
@@ -224,7 +243,8 @@ fn throughput_phase(
                 eprintln!(
                     "throughput {run}/{}: {kind}: {rate:.0} MiB/s{}",
                     plan.runs,
-                    cpu.map(|c| format!(", tool CPU {c:.2} s / 64 MiB")).unwrap_or_default()
+                    cpu.map(|c| format!(", tool CPU {c:.2} s / 64 MiB"))
+                        .unwrap_or_default()
                 );
                 res.rates.push(rate);
                 res.cpu.extend(cpu);
@@ -295,23 +315,22 @@ fn cleanup(ctx: &Ctx, keep_tmp: bool) {
     if keep_tmp {
         eprintln!("sess-bench: kept {}", ctx.dir.display());
     } else if let Err(e) = std::fs::remove_dir_all(&ctx.dir) {
-        eprintln!("sess-bench: warning: cannot remove {}: {e}", ctx.dir.display());
+        eprintln!(
+            "sess-bench: warning: cannot remove {}: {e}",
+            ctx.dir.display()
+        );
     }
 }
 
-/// On SIGINT, SIGTERM or SIGHUP: clean up, then exit 130. The signals are
-/// blocked in every thread and taken by one waiting thread (children get an
-/// empty signal mask from std's spawn).
+/// On SIGINT, SIGTERM or SIGHUP: clean up, then exit 130. (signal-hook
+/// rather than blocking the signals for a sigwait thread: a blocked mask
+/// would be inherited by every tool we start.)
 fn handle_signals(ctx: &Arc<Ctx>, keep_tmp: bool) -> Result<()> {
-    let mut set = SigSet::empty();
-    for sig in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
-        set.add(sig);
-    }
-    set.thread_block()?;
+    let mut signals = Signals::new([SIGINT, SIGTERM, SIGHUP])?;
     let ctx = Arc::clone(ctx);
     std::thread::spawn(move || {
-        if let Ok(sig) = set.wait() {
-            eprintln!("\nsess-bench: {sig}: cleaning up");
+        if let Some(sig) = signals.forever().next() {
+            eprintln!("\nsess-bench: signal {sig}: cleaning up");
             cleanup(&ctx, keep_tmp);
             std::process::exit(130);
         }
@@ -327,15 +346,20 @@ fn describe(plan: &Plan, size: u64) -> String {
             .output()
             .ok()
             .map(|o| [o.stdout, o.stderr].concat())
-            .and_then(|o| String::from_utf8_lossy(&o).lines().next().map(str::to_string))
+            .and_then(|o| {
+                String::from_utf8_lossy(&o)
+                    .lines()
+                    .next()
+                    .map(str::to_string)
+            })
             .unwrap_or_else(|| "?".into())
     };
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|c| {
-            c.lines().find(|l| l.starts_with("model name")).map(|l| {
-                l.split_once(':').map_or("", |(_, m)| m).trim().to_string()
-            })
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split_once(':').map_or("", |(_, m)| m).trim().to_string())
         })
         .unwrap_or_else(|| "?".into());
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());

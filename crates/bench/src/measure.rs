@@ -39,7 +39,10 @@ pub struct ThroughputRun {
 /// start-up is not timed.
 pub fn throughput(ctx: &Ctx, kind: Kind, file: &Path, m: &mut Markers) -> Result<ThroughputRun> {
     let (ready, end) = (m.next('R'), m.next('E'));
-    let program = sh(workload::THROUGHPUT, &[&ready, &file.to_string_lossy(), &end]);
+    let program = sh(
+        workload::THROUGHPUT,
+        &[&ready, &file.to_string_lossy(), &end],
+    );
     let (mut term, _) = ctx.start(kind, &program)?;
     let run = (|| {
         term.wait_for(ready.as_bytes(), STEP_TIMEOUT)?;
@@ -53,8 +56,10 @@ pub fn throughput(ctx: &Ctx, kind: Kind, file: &Path, m: &mut Markers) -> Result
         let done = term.wait_for(end.as_bytes(), THROUGHPUT_TIMEOUT)?;
         // Read before the program ends: a tool's processes may exit with it.
         let after = cpu_ticks(&pids);
-        let ticks: u64 =
-            after.iter().map(|(pid, t)| t.saturating_sub(*before.get(pid).unwrap_or(&0))).sum();
+        let ticks: u64 = after
+            .iter()
+            .map(|(pid, t)| t.saturating_sub(*before.get(pid).unwrap_or(&0)))
+            .sum();
         Ok(ThroughputRun {
             secs: (done - start).as_secs_f64(),
             cpu_secs: (kind != Kind::Raw).then(|| ticks as f64 / procs::ticks_per_second()),
@@ -66,16 +71,25 @@ pub fn throughput(ctx: &Ctx, kind: Kind, file: &Path, m: &mut Markers) -> Result
 }
 
 fn cpu_ticks(pids: &[i32]) -> HashMap<i32, u64> {
-    pids.iter().filter_map(|&pid| Some((pid, procs::cpu_ticks(pid)?))).collect()
+    pids.iter()
+        .filter_map(|&pid| Some((pid, procs::cpu_ticks(pid)?)))
+        .collect()
 }
 
 /// Ends the session on `term` by killing the program inside, and waits for
-/// the tool's client to go.
+/// the tool's client to go. (A program caught between fork and exec can be
+/// missed by one scan of /proc, hence the retries.)
 fn end_session(ctx: &Ctx, kind: Kind, term: &mut crate::term::TestTerm) {
-    ctx.kill_programs(kind);
-    if let Err(e) = term.wait_exit(STEP_TIMEOUT) {
-        eprintln!("  warning: {kind}: {e}");
+    for _ in 0..10 {
+        ctx.kill_programs(kind);
+        if term.wait_exit(Duration::from_secs(1)).is_ok() {
+            return;
+        }
     }
+    eprintln!(
+        "  warning: {kind}: the session on pid {} would not end",
+        term.pid()
+    );
 }
 
 /// Echo round trips inside `kind`: types one byte at a time and times until
@@ -125,7 +139,11 @@ pub fn echo(
 /// request (the program echoes it).
 pub fn reconnect(ctx: &Ctx, kind: Kind, times: usize, m: &mut Markers) -> Result<Vec<f64>> {
     let marker = m.next('D');
-    let known = if kind == Kind::Sess { ctx.sess_ids()? } else { Vec::new() };
+    let known = if kind == Kind::Sess {
+        ctx.sess_ids()?
+    } else {
+        Vec::new()
+    };
     let (mut term, handle) = ctx.start(kind, &sh(workload::REDRAW, &[&marker]))?;
     term.wait_for(marker.as_bytes(), STEP_TIMEOUT)?;
     let handle = match handle {
@@ -135,12 +153,18 @@ pub fn reconnect(ctx: &Ctx, kind: Kind, times: usize, m: &mut Markers) -> Result
     };
     ctx.detach(kind, &mut term, &handle)?;
     drop(term);
-    let shown: &[u8] = if kind == Kind::Dtach { b"\x0c" } else { marker.as_bytes() };
+    let shown: &[u8] = if kind == Kind::Dtach {
+        b"\x0c"
+    } else {
+        marker.as_bytes()
+    };
     let mut ms = Vec::with_capacity(times);
     for i in 0..=times {
         let start = Instant::now();
         let mut term = ctx.reattach(kind, &handle)?;
-        let back = term.wait_for(shown, STEP_TIMEOUT).map_err(|e| e.context("reattach"))?;
+        let back = term
+            .wait_for(shown, STEP_TIMEOUT)
+            .map_err(|e| e.context("reattach"))?;
         if i > 0 {
             ms.push((back - start).as_secs_f64() * 1e3);
         }
@@ -178,7 +202,11 @@ pub fn memory(ctx: &Ctx, kind: Kind, extra: usize, m: &mut Markers) -> Result<Me
         Kind::Sess => ctx.sessd_pid().and_then(procs::pss_kib).map(|k| k as f64),
         _ => None,
     };
-    Ok(Memory { first_kib, per_extra_kib: (all_kib - first_kib) / extra as f64, daemon_kib })
+    Ok(Memory {
+        first_kib,
+        per_extra_kib: (all_kib - first_kib) / extra as f64,
+        daemon_kib,
+    })
 }
 
 /// Waits for `sessions` idle programs to be running and the tool to be
@@ -204,5 +232,8 @@ fn settled_pss(ctx: &Ctx, kind: Kind, sessions: usize) -> Result<f64> {
     if pids.is_empty() {
         bail!("no {kind} processes found");
     }
-    Ok(pids.iter().filter_map(|&pid| procs::pss_kib(pid)).sum::<u64>() as f64)
+    Ok(pids
+        .iter()
+        .filter_map(|&pid| procs::pss_kib(pid))
+        .sum::<u64>() as f64)
 }

@@ -29,7 +29,11 @@ pub fn with_env(entries: &[String]) -> Vec<Proc> {
     let me = std::process::id() as i32;
     let mut found = Vec::new();
     for entry in dir.flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<i32>().ok())
+        else {
             continue;
         };
         if pid == me {
@@ -42,7 +46,10 @@ pub fn with_env(entries: &[String]) -> Vec<Proc> {
             .split(|&b| b == 0)
             .any(|var| entries.iter().any(|e| var == e.as_bytes()));
         if tagged {
-            found.push(Proc { pid, comm: comm(pid).unwrap_or_default() });
+            found.push(Proc {
+                pid,
+                comm: comm(pid).unwrap_or_default(),
+            });
         }
     }
     found.sort_by_key(|p| p.pid);

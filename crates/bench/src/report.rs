@@ -89,7 +89,9 @@ pub fn table(kinds: &[Kind], results: &BTreeMap<Kind, ToolResult>) -> String {
     );
     out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for &kind in kinds {
-        let Some(r) = results.get(&kind) else { continue };
+        let Some(r) = results.get(&kind) else {
+            continue;
+        };
         let cell = |phase: Phase, v: Option<String>| match (v, r.errors.contains_key(&phase)) {
             (_, true) => "error".to_string(),
             (Some(v), _) => v,
@@ -123,15 +125,31 @@ pub fn notes(kinds: &[Kind], results: &BTreeMap<Kind, ToolResult>) -> String {
         .iter()
         .filter_map(|k| {
             let r = results.get(k)?;
-            (!r.bytes_seen.is_empty())
-                .then(|| format!("{} {} MiB", k.name(), num(median(&r.bytes_seen) / 1048576.0)))
+            (!r.bytes_seen.is_empty()).then(|| {
+                format!(
+                    "{} {} MiB",
+                    k.name(),
+                    num(median(&r.bytes_seen) / 1048576.0)
+                )
+            })
         })
         .collect();
     if !seen.is_empty() {
-        let _ = writeln!(out, "- Bytes reaching the terminal per pass: {}.", seen.join(", "));
+        let _ = writeln!(
+            out,
+            "- Bytes reaching the terminal per pass: {}.",
+            seen.join(", ")
+        );
     }
-    if let Some(kib) = results.get(&Kind::Sess).and_then(|r| r.memory.as_ref()?.daemon_kib) {
-        let _ = writeln!(out, "- sessd PSS: {} KiB (included in sess's \"1st session\").", num(kib));
+    if let Some(kib) = results
+        .get(&Kind::Sess)
+        .and_then(|r| r.memory.as_ref()?.daemon_kib)
+    {
+        let _ = writeln!(
+            out,
+            "- sessd PSS: {} KiB (included in sess's \"1st session\").",
+            num(kib)
+        );
     }
     for &kind in kinds {
         for (phase, e) in results.get(&kind).map(|r| &r.errors).into_iter().flatten() {
@@ -146,13 +164,12 @@ pub fn verdicts(results: &BTreeMap<Kind, ToolResult>) -> Vec<Verdict> {
     let sess = results.get(&Kind::Sess);
     let raw = results.get(&Kind::Raw);
     let ratio = |f: &dyn Fn(&ToolResult) -> Option<f64>| Some(f(sess?)? / f(raw?)?);
-    let check = |target: String, value: Option<f64>, unit: &str, pass: &dyn Fn(f64) -> bool| {
-        Verdict {
+    let check =
+        |target: String, value: Option<f64>, unit: &str, pass: &dyn Fn(f64) -> bool| Verdict {
             target,
             value: value.map_or("not measured".to_string(), |v| format!("{}{unit}", num(v))),
             pass: value.map(pass),
-        }
-    };
+        };
     vec![
         check(
             format!("throughput ≥ {} × raw", Targets::THROUGHPUT_MIN_RATIO),
@@ -167,8 +184,12 @@ pub fn verdicts(results: &BTreeMap<Kind, ToolResult>) -> Vec<Verdict> {
             &|v| v <= Targets::ECHO_P50_MAX_RATIO,
         ),
         check(
-            format!("PSS per extra idle session ≤ {} KiB", Targets::PSS_PER_SESSION_MAX_KIB),
-            sess.and_then(|r| r.memory.as_ref()).map(|m| m.per_extra_kib),
+            format!(
+                "PSS per extra idle session ≤ {} KiB",
+                Targets::PSS_PER_SESSION_MAX_KIB
+            ),
+            sess.and_then(|r| r.memory.as_ref())
+                .map(|m| m.per_extra_kib),
             " KiB",
             &|v| v <= Targets::PSS_PER_SESSION_MAX_KIB,
         ),
@@ -204,14 +225,27 @@ mod tests {
         let mut results = BTreeMap::new();
         results.insert(
             Kind::Raw,
-            ToolResult { rates: vec![100.0], echo_us: vec![10.0, 20.0], ..Default::default() },
+            ToolResult {
+                rates: vec![100.0],
+                echo_us: vec![10.0, 20.0],
+                ..Default::default()
+            },
         );
-        let mut sess = ToolResult { rates: vec![95.0, 90.0, 99.0], ..Default::default() };
+        let mut sess = ToolResult {
+            rates: vec![95.0, 90.0, 99.0],
+            ..Default::default()
+        };
         sess.errors.insert(Phase::Echo, "boom".into());
         results.insert(Kind::Sess, sess);
         let t = table(&[Kind::Raw, Kind::Sess], &results);
-        assert!(t.contains("| raw pty | 100 | 1.00 | – | 15.0 | 1.00 |"), "{t}");
-        assert!(t.contains("| sess | 95.0 | 0.95 | – | error | error | error |"), "{t}");
+        assert!(
+            t.contains("| raw pty | 100 | 1.00 | – | 15.0 | 1.00 |"),
+            "{t}"
+        );
+        assert!(
+            t.contains("| sess | 95.0 | 0.95 | – | error | error | error |"),
+            "{t}"
+        );
         let v = verdicts(&results);
         assert_eq!(v[0].pass, Some(true));
         assert_eq!(v[1].pass, None);
