@@ -1,1 +1,5 @@
-fn main() {}
+//! `sess`: see `man sess`.
+
+fn main() {
+    std::process::exit(sess_client::main_sess());
+}

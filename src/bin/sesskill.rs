@@ -1,1 +1,5 @@
-fn main() {}
+//! `sesskill`: see `man sesskill`.
+
+fn main() {
+    std::process::exit(sess_client::main_sesskill());
+}

@@ -1,1 +1,5 @@
-fn main() {}
+//! `sesslist`: see `man sesslist`.
+
+fn main() {
+    std::process::exit(sess_client::main_sesslist());
+}

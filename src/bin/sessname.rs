@@ -1,1 +1,5 @@
-fn main() {}
+//! `sessname`: see `man sessname`.
+
+fn main() {
+    std::process::exit(sess_client::main_sessname());
+}

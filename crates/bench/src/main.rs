@@ -9,7 +9,8 @@
 //!
 //! Every tool runs on a test terminal, a pty pair the benchmark opens; see
 //! docs/BENCHMARKS.md for the method. Everything it starts gets a tag in its
-//! environment and is killed by pid at the end (also on ^C).
+//! environment and is killed by pid at the end (also on ^C: see
+//! [`supervise`]).
 
 mod error;
 mod measure;
@@ -22,13 +23,13 @@ mod workload;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::process::ExitCode;
+use std::process::{Command, ExitCode};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
-use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-use signal_hook::iterator::Signals;
+use nix::sys::signal::{SigSet, Signal};
 
 use error::Result;
 use report::{Phase, ToolResult};
@@ -109,11 +110,25 @@ impl Plan {
     }
 }
 
+/// Environment variables that tell the worker process its run id and
+/// directory (see [`supervise`]).
+const WORKER_RUN_VAR: &str = "SESS_BENCH_WORKER_RUN";
+const WORKER_DIR_VAR: &str = "SESS_BENCH_WORKER_DIR";
+
+/// Signals that end the benchmark early (with a clean-up).
+const STOP_SIGNALS: [Signal; 3] = [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP];
+
 fn main() -> ExitCode {
     let args = Args::parse();
-    match run(&args) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::from(1),
+    let worker = std::env::var(WORKER_RUN_VAR)
+        .ok()
+        .zip(std::env::var_os(WORKER_DIR_VAR));
+    let result = match worker {
+        Some((run_id, dir)) => work(&args, run_id, PathBuf::from(dir)),
+        None => supervise(&args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("sess-bench: fatal: {e}");
             ExitCode::from(2)
@@ -121,23 +136,60 @@ fn main() -> ExitCode {
     }
 }
 
-/// Runs the benchmark; Ok(false) when `--check` is given and sess misses a
-/// target.
-fn run(args: &Args) -> Result<bool> {
-    let plan = Plan::new(args);
-    let sess_bin = match &args.sess_dir {
-        Some(dir) => dir.clone(),
-        None => std::env::current_exe()?
-            .parent()
-            .map(PathBuf::from)
-            .unwrap_or_default(),
-    };
+/// The first process: makes the run's id and directory, runs the benchmark
+/// in a worker process (this same binary), and kills everything the run
+/// started once the worker is done — or at once on SIGINT, SIGTERM, SIGHUP.
+///
+/// Why two processes: catching a signal without unsafe code means blocking
+/// it and waiting for it in a thread, and a blocked signal mask is inherited
+/// by every child. The worker unblocks the signals before it starts any
+/// tool; this process keeps them blocked and starts only the worker.
+fn supervise(args: &Args) -> Result<u8> {
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH)?.subsec_nanos();
     let run_id = format!("{:06x}", (nanos ^ std::process::id()) & 0xff_ffff);
     let dir = std::env::temp_dir().join(format!("sess-bench-{run_id}"));
-    tools::mkdir_private(&dir)?;
-    let ctx = Arc::new(Ctx::new(run_id.clone(), dir, sess_bin)?);
-    handle_signals(&ctx, args.keep_tmp)?;
+    let ctx = Ctx::new(run_id.clone(), dir, sess_bin(args)?)?;
+
+    let mut signals = SigSet::empty();
+    STOP_SIGNALS.into_iter().for_each(|s| signals.add(s));
+    signals.thread_block()?;
+    let worker_pid = Arc::new(AtomicI32::new(0));
+    let interrupted = Arc::new(AtomicBool::new(false));
+    {
+        let (worker_pid, interrupted) = (Arc::clone(&worker_pid), Arc::clone(&interrupted));
+        std::thread::spawn(move || {
+            if let Ok(sig) = signals.wait() {
+                eprintln!("\nsess-bench: {sig}: stopping and cleaning up");
+                interrupted.store(true, Ordering::SeqCst);
+                procs::kill_pid(worker_pid.load(Ordering::SeqCst));
+            }
+        });
+    }
+    let mut worker = Command::new(std::env::current_exe()?)
+        .args(std::env::args_os().skip(1))
+        .env(WORKER_RUN_VAR, &run_id)
+        .env(WORKER_DIR_VAR, &ctx.dir)
+        .spawn()?;
+    worker_pid.store(worker.id() as i32, Ordering::SeqCst);
+    if interrupted.load(Ordering::SeqCst) {
+        procs::kill_pid(worker.id() as i32);
+    }
+    let status = worker.wait()?;
+    cleanup(&ctx, args.keep_tmp);
+    if interrupted.load(Ordering::SeqCst) {
+        return Ok(130);
+    }
+    Ok(status.code().map_or(2, |c| c as u8))
+}
+
+/// The worker: runs the benchmark. Exit status 0, or 1 when `--check` is
+/// given and sess misses a target.
+fn work(args: &Args, run_id: String, dir: PathBuf) -> Result<u8> {
+    let mut signals = SigSet::empty();
+    STOP_SIGNALS.into_iter().for_each(|s| signals.add(s));
+    signals.thread_unblock()?;
+    let plan = Plan::new(args);
+    let ctx = Ctx::new(run_id.clone(), dir, sess_bin(args)?)?;
 
     let kinds = available(&args.tools, &ctx);
     let started = Instant::now();
@@ -198,7 +250,19 @@ fn run(args: &Args) -> Result<bool> {
     print!("{}", report::notes(&kinds, &results));
     let verdicts = report::verdicts(&results);
     println!("\n{}", report::verdict_table(&verdicts));
-    Ok(!args.check || verdicts.iter().all(|v| v.pass == Some(true)))
+    let all_pass = verdicts.iter().all(|v| v.pass == Some(true));
+    Ok(if args.check && !all_pass { 1 } else { 0 })
+}
+
+/// Directory of the sess binaries: `--sess-dir`, else this binary's own.
+fn sess_bin(args: &Args) -> Result<PathBuf> {
+    Ok(match &args.sess_dir {
+        Some(dir) => dir.clone(),
+        None => std::env::current_exe()?
+            .parent()
+            .map(PathBuf::from)
+            .unwrap_or_default(),
+    })
 }
 
 /// The tools of `wanted` that are here; says why others are skipped.
@@ -314,28 +378,14 @@ fn cleanup(ctx: &Ctx, keep_tmp: bool) {
     Kind::ALL.iter().for_each(|&k| clean(ctx, k));
     if keep_tmp {
         eprintln!("sess-bench: kept {}", ctx.dir.display());
-    } else if let Err(e) = std::fs::remove_dir_all(&ctx.dir) {
+    } else if let Err(e) = std::fs::remove_dir_all(&ctx.dir)
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
         eprintln!(
             "sess-bench: warning: cannot remove {}: {e}",
             ctx.dir.display()
         );
     }
-}
-
-/// On SIGINT, SIGTERM or SIGHUP: clean up, then exit 130. (signal-hook
-/// rather than blocking the signals for a sigwait thread: a blocked mask
-/// would be inherited by every tool we start.)
-fn handle_signals(ctx: &Arc<Ctx>, keep_tmp: bool) -> Result<()> {
-    let mut signals = Signals::new([SIGINT, SIGTERM, SIGHUP])?;
-    let ctx = Arc::clone(ctx);
-    std::thread::spawn(move || {
-        if let Some(sig) = signals.forever().next() {
-            eprintln!("\nsess-bench: signal {sig}: cleaning up");
-            cleanup(&ctx, keep_tmp);
-            std::process::exit(130);
-        }
-    });
-    Ok(())
 }
 
 /// A header for the results: machine, tool versions, what was run.

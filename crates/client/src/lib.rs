@@ -1,1 +1,103 @@
+//! The client side of sess: every command a user types.
+//!
+//! - [`cli`]: the command lines (clap).
+//! - [`signaller`]: `sess` and `reconnect` on the user's terminal.
+//! - [`commands`]: the control commands (disconnect, reconnect inside a
+//!   session, sessname, sesslist, sesskill).
+//! - [`daemon`]: reaching sessd, starting it when needed.
+//! - [`fatal`]: failures in the SPEC's words and statuses.
+//!
+//! Each `main_*` function is a whole binary: parse, run, print at most one
+//! error line, return the exit status.
 
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod commands;
+pub mod daemon;
+pub mod fatal;
+pub mod signaller;
+
+use clap::Parser;
+use fatal::Failure;
+use sess_proto::{CreateSpec, Reply, Request};
+use sess_sys::paths::Dirs;
+use signaller::Signaller;
+
+/// Parses argv as `A`, runs `f`, and turns the outcome into a status.
+fn main_with<A: Parser>(f: impl FnOnce(A) -> Result<i32, Failure>) -> i32 {
+    let args = match A::try_parse() {
+        Ok(args) => args,
+        Err(e) => return sess_sys::exit::usage(e),
+    };
+    match f(args) {
+        Ok(status) => status,
+        Err(failure) => {
+            eprintln!("{}", failure.line());
+            failure.status
+        }
+    }
+}
+
+pub fn main_sess() -> i32 {
+    main_with(sess)
+}
+
+pub fn main_disconnect() -> i32 {
+    main_with(commands::disconnect)
+}
+
+pub fn main_reconnect() -> i32 {
+    main_with(commands::reconnect)
+}
+
+pub fn main_sessname() -> i32 {
+    main_with(commands::sessname)
+}
+
+pub fn main_sesslist() -> i32 {
+    main_with(commands::sesslist)
+}
+
+pub fn main_sesskill() -> i32 {
+    main_with(commands::sesskill)
+}
+
+/// `sess [-n NAME] [PROGRAM [ARG...]]`: a new ephemeral session, connected.
+fn sess(args: cli::Sess) -> Result<i32, Failure> {
+    let signaller = Signaller::new(Dirs::from_env())?;
+    let command = if args.command.is_empty() {
+        vec![
+            std::env::var("SHELL")
+                .ok()
+                .filter(|s| !s.is_empty())
+                .unwrap_or("/bin/sh".into()),
+        ]
+    } else {
+        args.command
+    };
+    let cwd = std::env::current_dir()
+        .map(|d| d.display().to_string())
+        .unwrap_or("/".into());
+    let spec = CreateSpec {
+        name: args.name,
+        command: command.clone(),
+        env: std::env::vars().collect(),
+        cwd,
+        size: sess_sys::os::window_size(sess_sys::os::stdin())
+            .unwrap_or(sess_proto::WinSize { rows: 24, cols: 80 }),
+        kept: false,
+        attach: true,
+    };
+    let mut daemon = daemon::Daemon::connect(signaller.dirs())?;
+    match daemon.call(&Request::Create(spec))? {
+        Reply::Session(info) => {
+            drop(daemon);
+            Ok(signaller.follow(info.id, false, false))
+        }
+        Reply::Refused(refusal) => Err(Failure::refused(&command[0], refusal)),
+        other => Err(Failure::fatal(format!(
+            "unexpected answer from sessd: {other:?}"
+        ))),
+    }
+}

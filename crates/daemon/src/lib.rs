@@ -1,1 +1,75 @@
+//! The daemon side of sess: `sessd` and the per-session master.
+//!
+//! - [`sessd`]: the registry daemon (tokio): ids, names, starting and
+//!   adopting masters, answering control requests.
+//! - [`master`]: one process per session (a plain poll loop): the pty, the
+//!   program, the user's terminal while connected.
+//! - [`ids`]: session ids and names.
+//! - [`kernel_session`]: the processes of a session, from /proc.
+//! - [`log`]: where the daemon's logs go.
+//!
+//! Both roles live in the `sessd` binary: sessd starts each master as
+//! `sessd --master`.
 
+#![forbid(unsafe_code)]
+
+pub mod ids;
+pub mod kernel_session;
+pub mod log;
+pub mod master;
+pub mod sessd;
+
+use clap::Parser;
+use sess_sys::paths::Dirs;
+
+/// A fatal error: one line, status 2.
+#[derive(Debug)]
+pub struct Fatal(pub String);
+
+impl Fatal {
+    pub fn msg(e: impl std::fmt::Display) -> Fatal {
+        Fatal(e.to_string())
+    }
+}
+
+/// The per-user session daemon.
+#[derive(Debug, Parser)]
+#[command(
+    name = "sessd",
+    version,
+    about = "The sess daemon: keeps your sessions"
+)]
+pub struct Args {
+    /// Stay in the foreground and log to stderr.
+    #[arg(long)]
+    pub foreground: bool,
+    /// Run as a session master (started by sessd itself).
+    #[arg(long, hide = true)]
+    pub master: bool,
+}
+
+/// The `sessd` binary: returns the exit status.
+pub fn main() -> i32 {
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        Err(e) => return sess_sys::exit::usage(e),
+    };
+    let dirs = Dirs::from_env();
+    if args.master {
+        log::init(&dirs, false);
+        return match master::run(&dirs) {
+            Ok(()) => 0,
+            Err(e) => {
+                tracing::error!(error = %e, "master failed");
+                1
+            }
+        };
+    }
+    match sessd::run(&dirs, args.foreground) {
+        Ok(()) => 0,
+        Err(Fatal(msg)) => {
+            eprintln!("sessd: fatal: {msg}");
+            2
+        }
+    }
+}

@@ -17,7 +17,7 @@ pub enum Request {
     },
     SetPending {
         target: String,
-        pending: Option<String>,
+        pending: Option<Pending>,
     },
     SetTitle {
         target: String,
@@ -37,7 +37,7 @@ pub enum MasterRequest {
     /// [`SignallerMsg`] one way and [`Event`] the other.
     Attach(AttachSpec),
     Disconnect,
-    SetPending(Option<String>),
+    SetPending(Option<Pending>),
     SetTitle(String),
     /// Hang up the program and its kernel session; SIGKILL after the timeout.
     Kill {
@@ -77,6 +77,18 @@ pub struct CreateSpec {
     pub size: WinSize,
     /// Kept sessions stay as records when their program exits.
     pub kept: bool,
+    /// The creator connects right after: an early end or pending reconnect
+    /// waits for that connection.
+    pub attach: bool,
+}
+
+/// "When this session is done, connect to `target`" (Bernstein's pending
+/// reconnect). It belongs to the connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pending {
+    pub target: String,
+    /// Take the target over if it is connected elsewhere.
+    pub force: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,7 +120,7 @@ pub enum SignallerMsg {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Event {
     /// The connection's pending reconnect changed.
-    Pending(Option<String>),
+    Pending(Option<Pending>),
     /// The connection is over; the master no longer touches the terminal.
     Ended(End),
 }
@@ -213,6 +225,7 @@ mod tests {
             cwd: "/".into(),
             size: WinSize { rows: 24, cols: 80 },
             kept: false,
+            attach: true,
         }
     }
 
@@ -234,9 +247,12 @@ mod tests {
         round_trip(
             Request::SetPending {
                 target: "p0".into(),
-                pending: Some("q1".into()),
+                pending: Some(Pending {
+                    target: "q1".into(),
+                    force: true,
+                }),
             },
-            &[4, 2, b'p', b'0', 1, 2, b'q', b'1'],
+            &[4, 2, b'p', b'0', 1, 2, b'q', b'1', 1],
         );
         round_trip(
             Request::SetTitle {
@@ -254,7 +270,7 @@ mod tests {
         round_trip(
             Request::Create(spec()),
             &[
-                0, 0, 1, 2, b's', b'h', 1, 1, b'A', 1, b'b', 1, b'/', 24, 80, 0,
+                0, 0, 1, 2, b's', b'h', 1, 1, b'A', 1, b'b', 1, b'/', 24, 80, 0, 1,
             ],
         );
     }
@@ -312,7 +328,13 @@ mod tests {
             &[0, 1, 2],
         );
         round_trip(SignallerMsg::Detach, &[1]);
-        round_trip(Event::Pending(Some("p1".into())), &[0, 1, 2, b'p', b'1']);
+        round_trip(
+            Event::Pending(Some(Pending {
+                target: "p1".into(),
+                force: false,
+            })),
+            &[0, 1, 2, b'p', b'1', 0],
+        );
         round_trip(Event::Ended(End::Disconnected), &[1, 0]);
         round_trip(Event::Ended(End::TakenOver), &[1, 1]);
         round_trip(Event::Ended(End::Exited(129)), &[1, 2, 0x82, 0x02]);
@@ -343,7 +365,7 @@ mod tests {
             },
             &[
                 2, b'p', b'0', 3, b's', b'h', b'1', 0, 1, 2, b's', b'h', 1, 1, b'A', 1, b'b', 1,
-                b'/', 24, 80, 0, 5,
+                b'/', 24, 80, 0, 1, 5,
             ],
         );
     }

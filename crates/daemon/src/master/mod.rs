@@ -1,0 +1,655 @@
+//! The master: one process per session. It holds the pty, runs the
+//! program on it, keeps the output tail, and serves the session's socket.
+//!
+//! - [`spawn`]: the pty and the program's start.
+//! - [`conn`]: nonblocking framed connections for the poll loop.
+//! - [`terminal`]: the user's terminal while connected.
+//! - [`detach`]: the detach key.
+//! - [`ring`]: the output tail replayed on connect.
+//!
+//! One poll loop, one thread. The pty is read only while the connected
+//! terminal's queue has room (a slow terminal slows the program, as a real
+//! one would); while disconnected it is always read, so the program never
+//! blocks. The master is a session leader without a controlling terminal
+//! and ignores SIGHUP, so neither a client's hangup nor sessd's death
+//! reaches it.
+
+mod conn;
+mod detach;
+mod ring;
+mod spawn;
+mod terminal;
+
+use crate::kernel_session;
+use conn::Conn;
+use detach::Typed;
+use nix::errno::Errno;
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::signal::{SigSet, Signal, killpg};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::unistd::{Pid, getpid, tcgetpgrp};
+use ring::Ring;
+use sess_proto::{
+    AttachSpec, End, Event, Launch, Launched, MasterRequest, Pending, Refusal, Reply, SessionInfo,
+    SignallerMsg, State, WinSize,
+};
+use sess_sys::paths::Dirs;
+use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::net::UnixListener;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use terminal::Terminal;
+use tracing::{debug, info, warn};
+
+/// Longest title kept (Bernstein's "long name").
+pub const MAX_TITLE: usize = 99;
+
+/// Bound on typed input queued for a program that does not read it.
+const IN_HIGH: usize = 64 * 1024;
+
+/// How long the end of a session waits for its creator to connect.
+const CREATOR_WAIT: Duration = Duration::from_secs(10);
+
+/// How often a kill checks whether the kernel session is empty.
+const KILL_TICK: Duration = Duration::from_millis(50);
+
+/// Runs the master role: reads its [`Launch`] on stdin, answers
+/// [`Launched`] on stdout, then serves the session until it ends.
+pub fn run(dirs: &Dirs) -> io::Result<()> {
+    let _ = nix::unistd::setsid();
+    sess_sys::os::ignore_signal(Signal::SIGHUP)?;
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
+    let launch: Launch = read_frame(&mut io::stdin().lock())?;
+    let span = tracing::info_span!("master", id = %launch.id);
+    let _enter = span.enter();
+    let result = Master::start(dirs, launch);
+    let mut stdout = io::stdout().lock();
+    match result {
+        Ok(mut master) => {
+            stdout.write_all(&sess_proto::frame::encode(&Launched::Running(
+                master.info(),
+            )))?;
+            stdout.flush()?;
+            drop(stdout);
+            detach_stdio();
+            info!(pid = master.program.as_raw(), tty = %master.tty, "started");
+            master.serve();
+            master.finish();
+            Ok(())
+        }
+        Err(refusal) => {
+            stdout.write_all(&sess_proto::frame::encode(&Launched::Failed(refusal)))?;
+            stdout.flush()
+        }
+    }
+}
+
+fn read_frame<T: serde::de::DeserializeOwned>(r: &mut impl Read) -> io::Result<T> {
+    let mut header = [0u8; sess_proto::frame::HEADER];
+    r.read_exact(&mut header)?;
+    let len = sess_proto::frame::body_len(header).map_err(io::Error::other)?;
+    let mut body = vec![0; len];
+    r.read_exact(&mut body)?;
+    sess_proto::frame::decode(&body).map_err(io::Error::other)
+}
+
+/// Points stdin and stdout at /dev/null once sessd has its answer.
+fn detach_stdio() {
+    if let Ok(null) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+    {
+        let _ = nix::unistd::dup2_stdin(&null);
+        let _ = nix::unistd::dup2_stdout(&null);
+    }
+}
+
+/// A kill in progress: who waits for it, and when SIGKILL follows.
+struct Kill {
+    deadline: Instant,
+    waiting: Vec<Conn>,
+}
+
+struct Master {
+    launch: Launch,
+    title: String,
+    last_use: u64,
+    pty: OwnedFd,
+    /// False once every holder of the slave has closed it (EIO).
+    pty_open: bool,
+    tty: String,
+    size: WinSize,
+    program: Pid,
+    exit_status: Option<i32>,
+    listener: UnixListener,
+    socket: PathBuf,
+    signals: SignalFd,
+    conns: Vec<Conn>,
+    term: Option<Terminal>,
+    ring: Ring,
+    to_pty: Vec<u8>,
+    kill: Option<Kill>,
+    /// Until the creator's first connection (or this time), the session
+    /// does not end, and a pending reconnect waits for that connection.
+    creator_wait: Option<Instant>,
+    creator_pending: Option<Pending>,
+}
+
+/// What a poll slot belongs to.
+#[derive(Clone, Copy)]
+enum Slot {
+    Listener,
+    Signals,
+    Pty,
+    Conn(usize),
+    TermConn,
+    TermIn,
+    TermOut,
+}
+
+impl Master {
+    fn start(dirs: &Dirs, launch: Launch) -> Result<Master, Refusal> {
+        let fail = |what: &str, e: &dyn std::fmt::Display| Refusal::Failed(format!("{what}: {e}"));
+        let socket = dirs.master_socket(&launch.id);
+        let _ = std::fs::remove_file(&socket);
+        let listener = UnixListener::bind(&socket).map_err(|e| fail("cannot listen", &e))?;
+        listener
+            .set_nonblocking(true)
+            .map_err(|e| fail("cannot listen", &e))?;
+        let mut mask = SigSet::empty();
+        mask.add(Signal::SIGCHLD);
+        mask.add(Signal::SIGTERM);
+        mask.thread_block().map_err(|e| fail("signals", &e))?;
+        let signals = SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
+            .map_err(|e| fail("signals", &e))?;
+        let (pty, program) = match spawn::start(&launch.id, &launch.spec) {
+            Ok(started) => started,
+            Err(refusal) => {
+                let _ = std::fs::remove_file(&socket);
+                return Err(refusal);
+            }
+        };
+        terminal::set_nonblocking(pty.fd.as_fd()).map_err(|e| fail("pty", &e))?;
+        Ok(Master {
+            creator_wait: launch.spec.attach.then(|| Instant::now() + CREATOR_WAIT),
+            creator_pending: None,
+            title: String::new(),
+            last_use: launch.created_at,
+            size: launch.spec.size,
+            launch,
+            pty: pty.fd,
+            pty_open: true,
+            tty: pty.tty,
+            program,
+            exit_status: None,
+            listener,
+            socket,
+            signals,
+            conns: Vec::new(),
+            term: None,
+            ring: Ring::new(ring::REPLAY_BYTES),
+            to_pty: Vec::new(),
+            kill: None,
+        })
+    }
+
+    fn info(&self) -> SessionInfo {
+        SessionInfo {
+            id: self.launch.id.clone(),
+            name: self.launch.name.clone(),
+            title: self.title.clone(),
+            state: State::Running,
+            connected: self.term.is_some(),
+            pid: Some(self.program.as_raw() as u32),
+            master_pid: Some(getpid().as_raw() as u32),
+            tty: Some(self.tty.clone()),
+            command: self.launch.spec.command.clone(),
+            cwd: self.launch.spec.cwd.clone(),
+            created_at: self.launch.created_at,
+            last_use: self.last_use,
+            pending_reconnect: self
+                .term
+                .as_ref()
+                .and_then(|t| Some(t.pending.clone()?.target)),
+            connected_from: self.term.as_ref().map(|t| t.from.clone()),
+            kept: self.launch.spec.kept,
+            exit_status: self.exit_status,
+        }
+    }
+
+    /// The poll loop; returns when the session is over.
+    fn serve(&mut self) {
+        while !self.done() {
+            let ready = match self.wait() {
+                Ok(ready) => ready,
+                Err(e) => {
+                    warn!(error = %e, "poll failed");
+                    return;
+                }
+            };
+            for (slot, flags) in ready {
+                self.handle(slot, flags);
+            }
+            self.tick();
+        }
+    }
+
+    fn done(&self) -> bool {
+        self.exit_status.is_some()
+            && self
+                .creator_wait
+                .is_none_or(|until| Instant::now() >= until)
+            && self
+                .kill
+                .as_ref()
+                .is_none_or(|_| kernel_session::members(self.program).is_empty())
+    }
+
+    /// Polls every fd that has something to do and returns the ready ones.
+    fn wait(&self) -> nix::Result<Vec<(Slot, PollFlags)>> {
+        let mut fds = Vec::with_capacity(8 + self.conns.len());
+        let mut slots = Vec::with_capacity(fds.capacity());
+        let mut add = |slot, fd, flags| {
+            slots.push(slot);
+            fds.push(PollFd::new(fd, flags));
+        };
+        add(Slot::Listener, self.listener.as_fd(), PollFlags::POLLIN);
+        add(Slot::Signals, self.signals.as_fd(), PollFlags::POLLIN);
+        let mut pty_flags = PollFlags::empty();
+        if self.pty_open && self.term.as_ref().is_none_or(Terminal::has_room) {
+            pty_flags |= PollFlags::POLLIN;
+        }
+        if self.pty_open && !self.to_pty.is_empty() {
+            pty_flags |= PollFlags::POLLOUT;
+        }
+        if !pty_flags.is_empty() {
+            add(Slot::Pty, self.pty.as_fd(), pty_flags);
+        }
+        for (i, conn) in self.conns.iter().enumerate() {
+            add(Slot::Conn(i), conn.fd(), PollFlags::POLLIN);
+        }
+        if let Some(term) = &self.term {
+            add(Slot::TermConn, term.conn.fd(), PollFlags::POLLIN);
+            if self.to_pty.len() < IN_HIGH {
+                add(Slot::TermIn, term.input(), PollFlags::POLLIN);
+            }
+            if term.has_queued() {
+                add(Slot::TermOut, term.output(), PollFlags::POLLOUT);
+            }
+        }
+        let timeout = self.next_deadline().map_or(PollTimeout::NONE, |deadline| {
+            let left = deadline.saturating_duration_since(Instant::now());
+            PollTimeout::try_from(left + Duration::from_millis(1)).unwrap_or(PollTimeout::MAX)
+        });
+        match poll(&mut fds, timeout) {
+            Ok(_) | Err(Errno::EINTR) => {}
+            Err(e) => return Err(e),
+        }
+        Ok(slots
+            .into_iter()
+            .zip(
+                fds.iter()
+                    .map(|fd| fd.revents().unwrap_or(PollFlags::empty())),
+            )
+            .filter(|(_, flags)| !flags.is_empty())
+            .collect())
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        let detach = self.term.as_ref().and_then(|t| t.detach.deadline());
+        let kill = self
+            .kill
+            .as_ref()
+            .map(|k| k.deadline.min(Instant::now() + KILL_TICK));
+        let creator = self.creator_wait.filter(|_| self.exit_status.is_some());
+        detach.into_iter().chain(kill).chain(creator).min()
+    }
+
+    fn handle(&mut self, slot: Slot, flags: PollFlags) {
+        let readable =
+            flags.intersects(PollFlags::POLLIN | PollFlags::POLLHUP | PollFlags::POLLERR);
+        match slot {
+            Slot::Listener => self.accept(),
+            Slot::Signals => self.on_signals(),
+            Slot::Pty => {
+                if flags.contains(PollFlags::POLLOUT) {
+                    self.write_pty();
+                }
+                if readable {
+                    self.read_pty();
+                }
+            }
+            Slot::Conn(i) => self.on_conn(i),
+            Slot::TermConn => self.on_signaller(),
+            Slot::TermIn => self.read_terminal(),
+            Slot::TermOut => {
+                if let Some(Err(e)) = self.term.as_mut().map(Terminal::flush) {
+                    debug!(error = %e, "terminal write failed");
+                    self.disconnect(End::Disconnected);
+                }
+            }
+        }
+    }
+
+    /// Timers: the detach key's delay and the kill's escalation.
+    fn tick(&mut self) {
+        let now = Instant::now();
+        if self.term.as_mut().is_some_and(|t| t.detach.expired(now)) {
+            self.disconnect(End::Disconnected);
+        }
+        if let Some(kill) = &self.kill
+            && now >= kill.deadline
+        {
+            kernel_session::signal_all(self.program, Signal::SIGKILL);
+        }
+    }
+
+    fn accept(&mut self) {
+        loop {
+            match self.listener.accept() {
+                Ok((stream, _)) => {
+                    match sess_sys::wire::peer_uid(stream.as_fd()) {
+                        Ok(uid) if sess_sys::wire::peer_allowed(uid) => {}
+                        other => {
+                            warn!(peer = ?other, "refused a connection from another user");
+                            continue;
+                        }
+                    }
+                    match Conn::new(stream) {
+                        Ok(conn) => self.conns.push(conn),
+                        Err(e) => warn!(error = %e, "cannot use a new connection"),
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    warn!(error = %e, "accept failed");
+                    return;
+                }
+            }
+        }
+    }
+
+    fn on_signals(&mut self) {
+        while let Ok(Some(info)) = self.signals.read_signal() {
+            if info.ssi_signo == Signal::SIGTERM as u32 {
+                info!("SIGTERM: ending the session");
+                self.start_kill(None, Duration::from_secs(5));
+            }
+        }
+        loop {
+            match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::Exited(pid, code)) if pid == self.program => {
+                    self.program_ended(code);
+                }
+                Ok(WaitStatus::Signaled(pid, sig, _)) if pid == self.program => {
+                    self.program_ended(128 + sig as i32);
+                }
+                Ok(WaitStatus::StillAlive) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    }
+
+    fn program_ended(&mut self, status: i32) {
+        info!(status, "program ended");
+        self.exit_status = Some(status);
+    }
+
+    fn read_pty(&mut self) {
+        let mut buf = [0u8; 64 * 1024];
+        match nix::unistd::read(&self.pty, &mut buf) {
+            Ok(0) | Err(Errno::EIO) => self.pty_open = false,
+            Ok(n) => self.output(&buf[..n]),
+            Err(Errno::EAGAIN | Errno::EINTR) => {}
+            Err(e) => {
+                warn!(error = %e, "pty read failed");
+                self.pty_open = false;
+            }
+        }
+    }
+
+    /// Program output: kept for replay, and shown if connected.
+    fn output(&mut self, data: &[u8]) {
+        self.ring.push(data);
+        self.last_use = sess_sys::now_ms();
+        if let Some(Err(e)) = self.term.as_mut().map(|t| t.write(data)) {
+            debug!(error = %e, "terminal write failed");
+            self.disconnect(End::Disconnected);
+        }
+    }
+
+    fn write_pty(&mut self) {
+        match terminal::write_some(self.pty.as_fd(), &self.to_pty) {
+            Ok(n) => {
+                self.to_pty.drain(..n);
+            }
+            Err(e) => {
+                debug!(error = %e, "pty write failed");
+                self.to_pty.clear();
+            }
+        }
+    }
+
+    fn read_terminal(&mut self) {
+        let Some(term) = self.term.as_mut() else {
+            return;
+        };
+        let mut buf = [0u8; 4096];
+        let n = match nix::unistd::read(term.input(), &mut buf) {
+            Ok(0) | Err(Errno::EIO) => return self.disconnect(End::Disconnected),
+            Ok(n) => n,
+            Err(_) => return,
+        };
+        let typed = term
+            .detach
+            .feed(&buf[..n], Instant::now(), &mut self.to_pty);
+        self.last_use = sess_sys::now_ms();
+        self.write_pty();
+        if typed == Typed::Detach {
+            self.disconnect(End::Disconnected);
+        }
+    }
+
+    /// A message from the connected signaller (or its hangup).
+    fn on_signaller(&mut self) {
+        let Some(term) = self.term.as_mut() else {
+            return;
+        };
+        let closed = term.conn.fill().is_err();
+        loop {
+            let Some(term) = self.term.as_mut() else {
+                return;
+            };
+            match term.conn.next::<SignallerMsg>() {
+                Ok(Some(SignallerMsg::Resize(size))) => self.resize(size),
+                Ok(Some(SignallerMsg::Detach)) => return self.disconnect(End::Disconnected),
+                Ok(None) if !closed => return,
+                Ok(None) | Err(_) => return self.disconnect(End::Disconnected),
+            }
+        }
+    }
+
+    fn resize(&mut self, size: WinSize) {
+        self.size = size;
+        if let Err(e) = sess_sys::os::set_window_size(self.pty.as_fd(), size) {
+            debug!(error = %e, "cannot set the window size");
+        }
+    }
+
+    /// Signals the pty's foreground process group (the program's group if
+    /// the pty has none).
+    fn signal_foreground(&self, sig: Signal) {
+        let group = tcgetpgrp(&self.pty).unwrap_or(self.program);
+        let _ = killpg(group, sig);
+    }
+
+    fn on_conn(&mut self, i: usize) {
+        let mut conn = self.conns.swap_remove(i);
+        let closed = conn.fill().is_err();
+        loop {
+            match conn.next::<MasterRequest>() {
+                Ok(Some(MasterRequest::Attach(spec))) => return self.attach(conn, spec),
+                Ok(Some(MasterRequest::Kill { timeout_ms })) => {
+                    return self.start_kill(Some(conn), Duration::from_millis(timeout_ms));
+                }
+                Ok(Some(request)) => {
+                    let reply = self.answer(request);
+                    if conn.send(&reply).is_err() {
+                        return;
+                    }
+                }
+                Ok(None) if !closed => return self.conns.push(conn),
+                Ok(None) => return,
+                Err(e) => return debug!(error = %e, "dropped a connection"),
+            }
+        }
+    }
+
+    fn answer(&mut self, request: MasterRequest) -> Reply {
+        match request {
+            MasterRequest::Info => Reply::Session(self.info()),
+            MasterRequest::Disconnect => {
+                if self.term.is_none() {
+                    return Reply::Refused(Refusal::NotConnected);
+                }
+                self.disconnect(End::Disconnected);
+                Reply::Ok
+            }
+            MasterRequest::SetPending(target) => {
+                let Some(term) = self.term.as_mut() else {
+                    if self.creator_wait.is_some() {
+                        self.creator_pending = target;
+                        return Reply::Ok;
+                    }
+                    return Reply::Refused(Refusal::NotConnected);
+                };
+                term.pending = target.clone();
+                if term.conn.send(&Event::Pending(target)).is_err() {
+                    self.disconnect(End::Disconnected);
+                    return Reply::Refused(Refusal::NotConnected);
+                }
+                Reply::Ok
+            }
+            MasterRequest::SetTitle(title) => {
+                self.title = truncate(&title, MAX_TITLE).to_owned();
+                Reply::Ok
+            }
+            MasterRequest::Attach(_) | MasterRequest::Kill { .. } => {
+                unreachable!("handled in on_conn")
+            }
+        }
+    }
+
+    fn attach(&mut self, mut conn: Conn, spec: AttachSpec) {
+        let (Some(input), Some(output)) = (conn.take_fd(), conn.take_fd()) else {
+            let _ = conn.send(&Reply::Refused(Refusal::Failed(
+                "no terminal was passed".into(),
+            )));
+            return;
+        };
+        if self.term.is_some() {
+            if !spec.force {
+                let _ = conn.send(&Reply::Refused(Refusal::AlreadyConnected));
+                return;
+            }
+            self.disconnect(End::TakenOver);
+        }
+        let mut term = match Terminal::open(conn, input, output, &spec) {
+            Ok(term) => term,
+            Err(e) => return warn!(error = %e, "cannot use the passed terminal"),
+        };
+        if term.conn.send(&Reply::Ok).is_err() {
+            return;
+        }
+        info!(from = %spec.from, "connected");
+        self.creator_wait = None;
+        if let Some(pending) = self.creator_pending.take() {
+            term.pending = Some(pending.clone());
+            let _ = term.conn.send(&Event::Pending(Some(pending)));
+        }
+        let _ = term.write(&self.ring.contents());
+        self.term = Some(term);
+        self.last_use = sess_sys::now_ms();
+        self.resize(spec.size);
+        // Linux sends no SIGWINCH when the size did not change; the program
+        // must still learn that a new terminal wants a repaint.
+        self.signal_foreground(Signal::SIGWINCH);
+        self.signal_foreground(Signal::SIGCONT);
+    }
+
+    fn disconnect(&mut self, end: End) {
+        if let Some(term) = self.term.take() {
+            info!(?end, "disconnected");
+            term.release(end);
+        }
+    }
+
+    /// Hangs up the kernel session; SIGKILL follows after `timeout`.
+    fn start_kill(&mut self, conn: Option<Conn>, timeout: Duration) {
+        if self.kill.is_none() {
+            for sig in [Signal::SIGHUP, Signal::SIGCONT, Signal::SIGTERM] {
+                kernel_session::signal_all(self.program, sig);
+            }
+        }
+        let kill = self.kill.get_or_insert_with(|| Kill {
+            deadline: Instant::now() + timeout,
+            waiting: vec![],
+        });
+        kill.waiting.extend(conn);
+    }
+
+    /// The program is gone: show its last output, tell the signaller and
+    /// anyone waiting on a kill, and take the socket away.
+    fn finish(mut self) {
+        let _ = std::fs::remove_file(&self.socket);
+        let deadline = Instant::now() + Duration::from_millis(500);
+        while self.pty_open && Instant::now() < deadline {
+            let mut buf = [0u8; 64 * 1024];
+            match nix::unistd::read(&self.pty, &mut buf) {
+                Ok(n) if n > 0 => self.output(&buf[..n]),
+                _ => break,
+            }
+        }
+        let status = self.exit_status.unwrap_or(0);
+        if let Some(mut term) = self.term.take() {
+            let flush_until = Instant::now() + Duration::from_secs(2);
+            while term.has_queued() && Instant::now() < flush_until {
+                let mut pfd = [PollFd::new(term.output(), PollFlags::POLLOUT)];
+                let _ = poll(&mut pfd, PollTimeout::from(100u8));
+                if term.flush().is_err() {
+                    break;
+                }
+            }
+            term.release(End::Exited(status));
+        }
+        for mut conn in self.kill.take().map(|k| k.waiting).unwrap_or_default() {
+            let _ = conn.send(&Reply::Ok);
+        }
+        info!(status, "session over");
+    }
+}
+
+/// The longest prefix of `s` of at most `max` bytes that ends on a char.
+fn truncate(s: &str, max: usize) -> &str {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::truncate;
+
+    #[test]
+    fn titles_truncate_on_char_boundaries() {
+        assert_eq!(truncate("abc", 2), "ab");
+        assert_eq!(truncate("aé", 2), "a");
+        assert_eq!(truncate("x", 99), "x");
+    }
+}

@@ -1,0 +1,119 @@
+//! The user's terminal while a session is connected: the fds the signaller
+//! handed over, the bytes queued for them, and the connection's state.
+//!
+//! The fds are made nonblocking for the poll loop; their original file
+//! status flags are put back before they are let go (the signaller also
+//! restores them, in case this process dies first).
+
+use super::conn::Conn;
+use super::detach::DetachKey;
+use nix::fcntl::{FcntlArg, OFlag, fcntl};
+use sess_proto::{AttachSpec, End, Event, Pending};
+use std::io;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+
+/// Queue no more than this for a slow terminal before pausing the program.
+pub const OUT_HIGH: usize = 64 * 1024;
+
+pub struct Terminal {
+    pub conn: Conn,
+    input: OwnedFd,
+    output: OwnedFd,
+    flags: [OFlag; 2],
+    /// Output not yet accepted by the terminal.
+    out: Vec<u8>,
+    pub detach: DetachKey,
+    pub from: String,
+    pub pending: Option<Pending>,
+}
+
+pub fn set_nonblocking(fd: BorrowedFd<'_>) -> io::Result<OFlag> {
+    let flags = OFlag::from_bits_retain(fcntl(fd, FcntlArg::F_GETFL)?);
+    fcntl(fd, FcntlArg::F_SETFL(flags | OFlag::O_NONBLOCK))?;
+    Ok(flags)
+}
+
+impl Terminal {
+    pub fn open(
+        conn: Conn,
+        input: OwnedFd,
+        output: OwnedFd,
+        spec: &AttachSpec,
+    ) -> io::Result<Self> {
+        let flags = [
+            set_nonblocking(input.as_fd())?,
+            set_nonblocking(output.as_fd())?,
+        ];
+        Ok(Terminal {
+            conn,
+            input,
+            output,
+            flags,
+            out: Vec::new(),
+            detach: DetachKey::new(spec.detach_key),
+            from: spec.from.clone(),
+            pending: None,
+        })
+    }
+
+    pub fn input(&self) -> BorrowedFd<'_> {
+        self.input.as_fd()
+    }
+
+    pub fn output(&self) -> BorrowedFd<'_> {
+        self.output.as_fd()
+    }
+
+    pub fn has_room(&self) -> bool {
+        self.out.len() < OUT_HIGH
+    }
+
+    pub fn has_queued(&self) -> bool {
+        !self.out.is_empty()
+    }
+
+    /// Writes what the terminal takes now and queues the rest.
+    pub fn write(&mut self, data: &[u8]) -> io::Result<()> {
+        if self.out.is_empty() {
+            let n = write_some(self.output.as_fd(), data)?;
+            self.out.extend_from_slice(&data[n..]);
+        } else {
+            self.out.extend_from_slice(data);
+        }
+        Ok(())
+    }
+
+    /// Writes queued output as far as the terminal takes it.
+    pub fn flush(&mut self) -> io::Result<()> {
+        let n = write_some(self.output.as_fd(), &self.out)?;
+        self.out.drain(..n);
+        Ok(())
+    }
+
+    /// Ends the connection: the fds get their flags back and are closed,
+    /// then the signaller hears why.
+    pub fn release(self, end: End) {
+        let mut conn = self.restore();
+        let _ = conn.send(&Event::Ended(end));
+    }
+
+    fn restore(self) -> Conn {
+        let _ = fcntl(self.input.as_fd(), FcntlArg::F_SETFL(self.flags[0]));
+        let _ = fcntl(self.output.as_fd(), FcntlArg::F_SETFL(self.flags[1]));
+        self.conn
+    }
+}
+
+/// Writes as much of `data` as `fd` takes without blocking.
+pub fn write_some(fd: BorrowedFd<'_>, data: &[u8]) -> io::Result<usize> {
+    let mut done = 0;
+    while done < data.len() {
+        match nix::unistd::write(fd, &data[done..]) {
+            Ok(n) => done += n,
+            Err(nix::errno::Errno::EAGAIN) => break,
+            Err(nix::errno::Errno::EINTR) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(done)
+}

@@ -1,0 +1,91 @@
+//! sessd's socket: a task per connection, requests answered in turn.
+
+use super::registry::Registry;
+use super::wire::{self, WireError};
+use sess_proto::{MasterRequest, Reply, Request};
+use std::os::fd::AsFd;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::{UnixListener, UnixStream};
+use tracing::{Instrument, debug, info_span, warn};
+
+/// How long `sesskill` waits before SIGKILL (SPEC `stop-timeout`).
+pub const STOP_TIMEOUT: Duration = Duration::from_secs(5);
+
+pub async fn serve(listener: UnixListener, registry: Arc<Registry>) {
+    let mut next = 0u64;
+    loop {
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        next += 1;
+        let registry = Arc::clone(&registry);
+        tokio::spawn(connection(stream, registry).instrument(info_span!("conn", n = next)));
+    }
+}
+
+async fn connection(mut stream: UnixStream, registry: Arc<Registry>) {
+    match sess_sys::wire::peer_uid(stream.as_fd()) {
+        Ok(uid) if sess_sys::wire::peer_allowed(uid) => {}
+        other => return warn!(peer = ?other, "refused a connection from another user"),
+    }
+    if let Err(e) = wire::greet(&mut stream).await {
+        return warn!(error = %e, "closed a connection that did not say hello");
+    }
+    loop {
+        let request = match wire::recv::<Request>(&mut stream).await {
+            Ok(request) => request,
+            Err(WireError::Closed) => return,
+            Err(e) => return warn!(error = %e, "closed a connection after a bad frame"),
+        };
+        debug!(?request, "request");
+        let reply = answer(&registry, request).await;
+        if wire::send(&mut stream, &reply).await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn answer(registry: &Arc<Registry>, request: Request) -> Reply {
+    match request {
+        Request::Create(spec) => match registry.create(spec).await {
+            Ok(info) => Reply::Session(info),
+            Err(refusal) => Reply::Refused(refusal),
+        },
+        Request::List => Reply::Sessions(registry.list().await),
+        Request::Resolve { target } => registry.forward(&target, MasterRequest::Info).await,
+        Request::Disconnect { target } => {
+            registry.forward(&target, MasterRequest::Disconnect).await
+        }
+        Request::SetPending { target, pending } => {
+            registry
+                .forward(&target, MasterRequest::SetPending(pending))
+                .await
+        }
+        Request::SetTitle { target, title } => {
+            registry
+                .forward(&target, MasterRequest::SetTitle(title))
+                .await
+        }
+        Request::Kill { target } => {
+            let timeout_ms = STOP_TIMEOUT.as_millis() as u64;
+            match registry
+                .forward(&target, MasterRequest::Kill { timeout_ms })
+                .await
+            {
+                Reply::Ok => {
+                    if let Some(id) = registry.lookup(&target).await {
+                        registry.forget(&id).await;
+                    }
+                    Reply::Ok
+                }
+                other => other,
+            }
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! Configuration: top-level TOML keys in the user config (`SESS_CONFIG`,
+//! else `$XDG_CONFIG_HOME/sess/config.toml`).
+
+use serde::Deserialize;
+use std::path::Path;
+
+/// The detach key when the config names none: `^\`.
+pub const DEFAULT_DETACH_KEY: u8 = 0x1c;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// The byte that detaches, or `None` when disabled.
+    pub detach_key: Option<u8>,
+    pub restore_lines: u32,
+    pub max_sessions: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            detach_key: Some(DEFAULT_DETACH_KEY),
+            restore_lines: 500,
+            max_sessions: 1000,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct Raw {
+    detach_key: Option<String>,
+    restore_lines: Option<u32>,
+    max_sessions: Option<u32>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {reason}")]
+    Read { path: String, reason: String },
+    #[error("{path}: {reason}")]
+    Parse { path: String, reason: String },
+}
+
+impl Config {
+    /// Loads the config at `path`; a missing file means the defaults.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        let Some(path) = path else {
+            return Ok(Config::default());
+        };
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
+            Err(e) => {
+                return Err(ConfigError::Read {
+                    path: path.display().to_string(),
+                    reason: e.to_string(),
+                });
+            }
+        };
+        Config::parse(&text).map_err(|reason| ConfigError::Parse {
+            path: path.display().to_string(),
+            reason,
+        })
+    }
+
+    pub fn parse(text: &str) -> Result<Config, String> {
+        let raw: Raw = toml::from_str(text).map_err(|e| e.message().to_owned())?;
+        let mut config = Config::default();
+        if let Some(key) = raw.detach_key {
+            config.detach_key = parse_key(&key)?;
+        }
+        if let Some(n) = raw.restore_lines {
+            config.restore_lines = n;
+        }
+        if let Some(n) = raw.max_sessions {
+            config.max_sessions = n;
+        }
+        Ok(config)
+    }
+}
+
+/// Parses a key as `^X` (control character), a single byte, or `none`.
+pub fn parse_key(key: &str) -> Result<Option<u8>, String> {
+    let bad = || {
+        format!("detach-key: {key:?} is not a key; use \"^X\" (e.g. \"^\\\\\", \"^A\") or \"none\"")
+    };
+    match key.as_bytes() {
+        b"none" => Ok(None),
+        [b'^', b'?'] => Ok(Some(0x7f)),
+        [b'^', c] if (b'@'..=b'_').contains(&c.to_ascii_uppercase()) => {
+            Ok(Some(c.to_ascii_uppercase() & 0x1f))
+        }
+        [c] if c.is_ascii() => Ok(Some(*c)),
+        _ => Err(bad()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_parse() {
+        assert_eq!(parse_key("^\\"), Ok(Some(0x1c)));
+        assert_eq!(parse_key("^A"), Ok(Some(1)));
+        assert_eq!(parse_key("^a"), Ok(Some(1)));
+        assert_eq!(parse_key("^]"), Ok(Some(0x1d)));
+        assert_eq!(parse_key("none"), Ok(None));
+        assert!(parse_key("^").is_err());
+        assert!(parse_key("ab").is_err());
+    }
+
+    #[test]
+    fn config_defaults_and_overrides() {
+        assert_eq!(Config::parse("").unwrap(), Config::default());
+        let c = Config::parse("detach-key = \"^A\"\nrestore-lines = 10\n").unwrap();
+        assert_eq!(c.detach_key, Some(1));
+        assert_eq!(c.restore_lines, 10);
+        assert!(Config::parse("detach-key = 3").is_err());
+    }
+}
