@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::error::{Result, bail};
-use crate::procs;
+use crate::procs::{self, Pss};
 use crate::tools::{Ctx, Handle, Kind, STEP_TIMEOUT, sh};
 use crate::workload::{self, Markers};
 
@@ -175,14 +175,16 @@ pub fn reconnect(ctx: &Ctx, kind: Kind, times: usize, m: &mut Markers) -> Result
     Ok(ms)
 }
 
-/// Idle memory of `kind`'s sessions.
+/// Idle memory of `kind`'s sessions, KiB of PSS.
 pub struct Memory {
-    /// PSS of all the tool's processes with one detached session, KiB.
-    pub first_kib: f64,
-    /// Growth of that PSS per additional detached session, KiB.
+    /// All the tool's processes with one detached session.
+    pub first: Pss,
+    /// Growth of that per additional detached session.
     pub per_extra_kib: f64,
-    /// sessd's PSS at the end (sess only), KiB.
-    pub daemon_kib: Option<f64>,
+    /// Of which anonymous memory.
+    pub per_extra_anon_kib: f64,
+    /// sessd's own PSS at the end (sess only).
+    pub daemon: Option<Pss>,
 }
 
 /// Starts one detached idle session, measures the PSS of the tool's
@@ -193,28 +195,30 @@ pub fn memory(ctx: &Ctx, kind: Kind, extra: usize, m: &mut Markers) -> Result<Me
         ctx.start_detached(kind, &sh(workload::IDLE, &[&ready]), &ready)
     };
     start_idle(ctx)?;
-    let first_kib = settled_pss(ctx, kind, 1)?;
+    let first = settled_pss(ctx, kind, 1)?;
     for _ in 0..extra {
         start_idle(ctx)?;
     }
-    let all_kib = settled_pss(ctx, kind, extra + 1)?;
-    let daemon_kib = match kind {
-        Kind::Sess => ctx.sessd_pid().and_then(procs::pss_kib).map(|k| k as f64),
-        _ => None,
-    };
+    let all = settled_pss(ctx, kind, extra + 1)?;
+    let per = |a: u64, b: u64| (a as f64 - b as f64) / extra as f64;
     Ok(Memory {
-        first_kib,
-        per_extra_kib: (all_kib - first_kib) / extra as f64,
-        daemon_kib,
+        first,
+        per_extra_kib: per(all.total, first.total),
+        per_extra_anon_kib: per(all.anon, first.anon),
+        daemon: if kind == Kind::Sess {
+            ctx.sessd_pid().and_then(procs::pss)
+        } else {
+            None
+        },
     })
 }
 
 /// Waits for `sessions` idle programs to be running and the tool to be
 /// quiet, then sums the PSS of the tool's processes.
-fn settled_pss(ctx: &Ctx, kind: Kind, sessions: usize) -> Result<f64> {
+fn settled_pss(ctx: &Ctx, kind: Kind, sessions: usize) -> Result<Pss> {
     let deadline = Instant::now() + STEP_TIMEOUT;
     loop {
-        let sleepers = crate::procs::with_env(&[ctx.tag(kind)])
+        let sleepers = procs::with_env(&[ctx.tag(kind)])
             .iter()
             .filter(|p| p.comm == "sleep")
             .count();
@@ -234,6 +238,6 @@ fn settled_pss(ctx: &Ctx, kind: Kind, sessions: usize) -> Result<f64> {
     }
     Ok(pids
         .iter()
-        .filter_map(|&pid| procs::pss_kib(pid))
-        .sum::<u64>() as f64)
+        .filter_map(|&pid| procs::pss(pid))
+        .fold(Pss::default(), |a, b| a + b))
 }

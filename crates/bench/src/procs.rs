@@ -100,13 +100,37 @@ pub fn ticks_per_second() -> f64 {
     }
 }
 
-/// Proportional set size of `pid` in KiB, from /proc/PID/smaps_rollup.
-pub fn pss_kib(pid: i32) -> Option<u64> {
+/// Proportional set size of a process, KiB, from /proc/PID/smaps_rollup.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Pss {
+    pub total: u64,
+    /// Of which anonymous memory (heap, stacks): what a session really adds.
+    pub anon: u64,
+}
+
+impl std::ops::Add for Pss {
+    type Output = Pss;
+    fn add(self, o: Pss) -> Pss {
+        Pss {
+            total: self.total + o.total,
+            anon: self.anon + o.anon,
+        }
+    }
+}
+
+/// The PSS of `pid`.
+pub fn pss(pid: i32) -> Option<Pss> {
     let rollup = fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
-    rollup
-        .lines()
-        .find_map(|line| line.strip_prefix("Pss:"))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+    let field = |name: &str| {
+        rollup
+            .lines()
+            .find_map(|line| line.strip_prefix(name))
+            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+    };
+    Some(Pss {
+        total: field("Pss:")?,
+        anon: field("Pss_Anon:").unwrap_or(0),
+    })
 }
 
 /// Sends SIGKILL to `pid`; a process already gone is not an error.
@@ -130,7 +154,8 @@ mod tests {
         let me = std::process::id() as i32;
         assert!(alive(me));
         assert!(cpu_ticks(me).is_some());
-        assert!(pss_kib(me).unwrap() > 0);
+        let pss = pss(me).unwrap();
+        assert!(pss.total > 0 && pss.anon > 0 && pss.anon <= pss.total);
         assert!(ticks_per_second() > 0.0);
     }
 

@@ -110,7 +110,7 @@ pub fn table(kinds: &[Kind], results: &BTreeMap<Kind, ToolResult>) -> String {
             cell(Phase::Echo, ratio(r.echo(50.0), raw_p50)),
             cell(Phase::Echo, r.echo(99.0).map(num)),
             cell(Phase::Reconnect, r.reconnect().map(num)),
-            cell(Phase::Memory, memory.map(|m| num(m.first_kib))),
+            cell(Phase::Memory, memory.map(|m| num(m.first.total as f64))),
             cell(Phase::Memory, memory.map(|m| num(m.per_extra_kib))),
         ];
         let _ = writeln!(out, "| {} | {} |", kind.name(), cols.join(" | "));
@@ -141,14 +141,28 @@ pub fn notes(kinds: &[Kind], results: &BTreeMap<Kind, ToolResult>) -> String {
             seen.join(", ")
         );
     }
-    if let Some(kib) = results
+    let anon: Vec<String> = kinds
+        .iter()
+        .filter_map(|k| {
+            let m = results.get(k)?.memory.as_ref()?;
+            Some(format!("{} {} KiB", k.name(), num(m.per_extra_anon_kib)))
+        })
+        .collect();
+    if !anon.is_empty() {
+        let _ = writeln!(
+            out,
+            "- Anonymous part of the PSS per extra session: {}.",
+            anon.join(", ")
+        );
+    }
+    if let Some(d) = results
         .get(&Kind::Sess)
-        .and_then(|r| r.memory.as_ref()?.daemon_kib)
+        .and_then(|r| r.memory.as_ref()?.daemon)
     {
         let _ = writeln!(
             out,
-            "- sessd PSS: {} KiB (included in sess's \"1st session\").",
-            num(kib)
+            "- sessd PSS: {} KiB, {} KiB of it anonymous (included in sess's \"1st session\").",
+            d.total, d.anon
         );
     }
     for &kind in kinds {
