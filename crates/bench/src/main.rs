@@ -319,7 +319,9 @@ fn throughput_phase(
     kinds.iter().for_each(|&k| clean(ctx, k));
 }
 
-/// Echo samples, in rounds; every round starts a fresh session per tool.
+/// Echo samples, in rounds. Each round starts one session per tool, then
+/// takes the samples in turn (one key to each tool, then the next key), so
+/// that a noisy moment of the machine hits every tool alike.
 fn echo_phase(
     ctx: &Ctx,
     plan: &Plan,
@@ -328,20 +330,48 @@ fn echo_phase(
     markers: &mut Markers,
 ) {
     for round in 1..=plan.echo_rounds {
+        let mut sessions = Vec::new();
         for &kind in kinds {
-            if results[&kind].errors.contains_key(&Phase::Echo) {
-                continue;
+            if !results[&kind].errors.contains_key(&Phase::Echo) {
+                let s = measure::EchoSession::start(ctx, kind, markers);
+                record(results, kind, Phase::Echo, s, |_, s| sessions.push(s));
             }
-            let r = measure::echo(ctx, kind, plan.echo_warmup, plan.echo_samples, markers);
-            record(results, kind, Phase::Echo, r, |res, us| {
-                eprintln!(
-                    "echo {round}/{}: {kind}: p50 {:.1} µs, p99 {:.1} µs",
-                    plan.echo_rounds,
-                    stats::percentile(&us, 50.0),
-                    stats::percentile(&us, 99.0)
-                );
-                res.echo_us.extend(us);
-            });
+        }
+        let mut times: BTreeMap<Kind, Vec<f64>> = BTreeMap::new();
+        for i in 0..plan.echo_warmup + plan.echo_samples {
+            let mut failed = None;
+            for (n, session) in sessions.iter_mut().enumerate() {
+                match session.sample() {
+                    Ok(us) if i >= plan.echo_warmup => {
+                        times.entry(session.kind).or_default().push(us)
+                    }
+                    Ok(_) => {}
+                    Err(e) => failed = Some((n, e)),
+                }
+            }
+            if let Some((n, e)) = failed {
+                let session = sessions.remove(n);
+                let kind = session.kind;
+                session.end(ctx);
+                record::<()>(results, kind, Phase::Echo, Err(e), |_, _| {});
+                times.remove(&kind);
+            }
+        }
+        for session in sessions {
+            session.end(ctx);
+        }
+        for (kind, us) in times {
+            eprintln!(
+                "echo {round}/{}: {kind}: p50 {:.1} µs, p99 {:.1} µs",
+                plan.echo_rounds,
+                stats::percentile(&us, 50.0),
+                stats::percentile(&us, 99.0)
+            );
+            results
+                .get_mut(&kind)
+                .expect("every tool has a result")
+                .echo_us
+                .extend(us);
         }
     }
     kinds.iter().for_each(|&k| clean(ctx, k));

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::{Result, bail};
 use crate::procs::{self, Pss};
+use crate::term::TestTerm;
 use crate::tools::{Ctx, Handle, Kind, STEP_TIMEOUT, sh};
 use crate::workload::{self, Markers};
 
@@ -79,7 +80,7 @@ fn cpu_ticks(pids: &[i32]) -> HashMap<i32, u64> {
 /// Ends the session on `term` by killing the program inside, and waits for
 /// the tool's client to go. (A program caught between fork and exec can be
 /// missed by one scan of /proc, hence the retries.)
-fn end_session(ctx: &Ctx, kind: Kind, term: &mut crate::term::TestTerm) {
+fn end_session(ctx: &Ctx, kind: Kind, term: &mut TestTerm) {
     for _ in 0..10 {
         ctx.kill_programs(kind);
         if term.wait_exit(Duration::from_secs(1)).is_ok() {
@@ -92,43 +93,67 @@ fn end_session(ctx: &Ctx, kind: Kind, term: &mut crate::term::TestTerm) {
     );
 }
 
-/// Echo round trips inside `kind`: types one byte at a time and times until
-/// it comes back, `samples` times after `warmup` unrecorded ones. Returns
-/// the round trips in µs.
-pub fn echo(
-    ctx: &Ctx,
-    kind: Kind,
-    warmup: usize,
-    samples: usize,
-    m: &mut Markers,
-) -> Result<Vec<f64>> {
-    let ready = m.next('R');
-    let (mut term, _) = ctx.start(kind, &sh(workload::ECHO, &[&ready]))?;
-    let run = (|| {
-        term.wait_for(ready.as_bytes(), STEP_TIMEOUT)?;
-        term.drain_until_quiet(Duration::from_millis(100), Duration::from_secs(2))?;
-        let mut times = Vec::with_capacity(samples);
-        for i in 0..warmup + samples {
-            // Back to the start of the line now and then, unmeasured, so the
-            // tools draw on one line instead of scrolling.
-            if i % 64 == 63 {
-                term.write(b"\r")?;
-                term.drain_until_quiet(Duration::from_millis(5), Duration::from_secs(1))?;
+/// A session of one tool running the echo program, ready for keystrokes.
+pub struct EchoSession {
+    pub kind: Kind,
+    term: TestTerm,
+    /// Keystrokes typed so far.
+    typed: usize,
+}
+
+impl EchoSession {
+    /// Starts the echo program inside `kind` and waits until it is ready.
+    pub fn start(ctx: &Ctx, kind: Kind, m: &mut Markers) -> Result<EchoSession> {
+        let ready = m.next('R');
+        let (term, _) = ctx.start(kind, &sh(workload::ECHO, &[&ready]))?;
+        let mut session = EchoSession {
+            kind,
+            term,
+            typed: 0,
+        };
+        let up = session
+            .term
+            .wait_for(ready.as_bytes(), STEP_TIMEOUT)
+            .and_then(|_| {
+                session
+                    .term
+                    .drain_until_quiet(Duration::from_millis(100), Duration::from_secs(2))
+            });
+        match up {
+            Ok(()) => Ok(session),
+            Err(e) => {
+                session.end(ctx);
+                Err(e)
             }
-            let key = ECHO_KEYS[i % ECHO_KEYS.len()];
-            term.drain_now()?;
-            let start = Instant::now();
-            term.write(&[key])?;
-            let back = term.wait_for(&[key], Duration::from_secs(5))?;
-            if i >= warmup {
-                times.push((back - start).as_secs_f64() * 1e6);
-            }
-            term.drain_until_quiet(ECHO_GAP, Duration::from_secs(1))?;
         }
-        Ok(times)
-    })();
-    end_session(ctx, kind, &mut term);
-    run
+    }
+
+    /// Types one key and times until it comes back, in µs.
+    pub fn sample(&mut self) -> Result<f64> {
+        // Back to the start of the line now and then, unmeasured, so the
+        // tools draw on one line instead of scrolling.
+        if self.typed % 64 == 63 {
+            self.term.write(b"\r")?;
+            self.term
+                .drain_until_quiet(Duration::from_millis(5), Duration::from_secs(1))?;
+        }
+        let key = ECHO_KEYS[self.typed % ECHO_KEYS.len()];
+        self.typed += 1;
+        self.term.drain_now()?;
+        let start = Instant::now();
+        self.term.write(&[key])?;
+        let back = self.term.wait_for(&[key], Duration::from_secs(5))?;
+        // Anything the tool writes after the echo (cursor updates) is read
+        // here, outside the timing; this is also the pause between keys.
+        self.term
+            .drain_until_quiet(ECHO_GAP, Duration::from_secs(1))?;
+        Ok((back - start).as_secs_f64() * 1e6)
+    }
+
+    /// Ends the session.
+    pub fn end(mut self, ctx: &Ctx) {
+        end_session(ctx, self.kind, &mut self.term);
+    }
 }
 
 /// Reconnect times of `kind` in ms: a session that has filled its screen
