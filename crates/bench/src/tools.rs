@@ -21,9 +21,13 @@ use crate::workload::WORKLOAD_COMMS;
 pub enum Kind {
     /// The program directly on the test terminal: the baseline.
     Raw,
+    /// sess: the client hands the terminal to the session's master.
     Sess,
+    /// dtach: a master per session, its client copies every byte.
     Dtach,
+    /// tmux: one server for all sessions, renders into the terminal.
     Tmux,
+    /// GNU screen: a backend per session, renders into the terminal.
     Screen,
 }
 
