@@ -285,7 +285,10 @@ fn available(wanted: &[Kind], ctx: &Ctx) -> Vec<Kind> {
     kinds
 }
 
-/// Throughput runs, the tools taking turns in each round.
+/// Throughput runs in rounds: each round runs every tool once, back to back
+/// (in reverse order every other round, so that a drift of the machine's
+/// speed does not always favour the same tools), and each tool's speed is
+/// also taken relative to the raw pty's in the same round.
 fn throughput_phase(
     ctx: &Ctx,
     plan: &Plan,
@@ -296,7 +299,12 @@ fn throughput_phase(
     markers: &mut Markers,
 ) {
     for run in 1..=plan.runs {
-        for &kind in kinds {
+        let mut order = kinds.to_vec();
+        if run % 2 == 0 {
+            order.reverse();
+        }
+        let mut rates = BTreeMap::new();
+        for kind in order {
             if results[&kind].errors.contains_key(&Phase::Throughput) {
                 continue;
             }
@@ -305,15 +313,25 @@ fn throughput_phase(
                 let rate = size as f64 / 1048576.0 / t.secs;
                 let cpu = t.cpu_secs.map(|c| c * measure::CPU_PER_BYTES / size as f64);
                 eprintln!(
-                    "throughput {run}/{}: {kind}: {rate:.0} MiB/s{}",
+                    "throughput {run}/{}: {kind}: {rate:.1} MiB/s{}",
                     plan.runs,
                     cpu.map(|c| format!(", tool CPU {c:.2} s / 64 MiB"))
                         .unwrap_or_default()
                 );
+                rates.insert(kind, rate);
                 res.rates.push(rate);
                 res.cpu.extend(cpu);
                 res.bytes_seen.push(t.bytes_seen as f64);
             });
+        }
+        if let Some(&raw) = rates.get(&Kind::Raw) {
+            for (kind, rate) in rates {
+                results
+                    .get_mut(&kind)
+                    .expect("every tool has a result")
+                    .ratios
+                    .push(rate / raw);
+            }
         }
     }
     kinds.iter().for_each(|&k| clean(ctx, k));
