@@ -1,36 +1,69 @@
 //! The command lines of the client binaries (clap), one struct each.
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
+
+/// The per-user session daemon.
+///
+/// sessd keeps the registry of your sessions and starts one master process
+/// per session; the master holds the session's pseudo-terminal and program.
+/// Any sess command starts sessd when it is not running. One sessd runs per
+/// runtime dir; a second one exits with status 2. Killing sessd loses
+/// nothing: the masters and programs keep running, and the next sessd
+/// adopts them. Logs go to $SESS_STATE_DIR/sessd.log.
+#[derive(Debug, Parser)]
+#[command(name = "sessd", version)]
+pub struct Sessd {
+    /// Stay in the foreground and log to stderr.
+    #[arg(long)]
+    pub foreground: bool,
+    /// Run as a session master (sessd starts these itself).
+    #[arg(long, hide = true)]
+    pub master: bool,
+}
 
 /// Create a session running PROGRAM and connect this terminal to it.
+///
+/// The program (default $SHELL, else /bin/sh) runs on a new pseudo-terminal
+/// as a session leader, with PTY set to the session's id. The terminal is in
+/// raw mode while connected and is restored exactly when the connection
+/// ends. The detach key (default ^\, config detach-key) disconnects; typed
+/// twice it sends itself. When the connection ends, a pending reconnect is
+/// followed. Exit status: the program's (128+N for signal N) if it ended,
+/// 0 if the session was disconnected, 127 if the program cannot be run.
 #[derive(Debug, Parser)]
-#[command(name = "sess", version, about, long_about = None)]
+#[command(name = "sess", version)]
 pub struct Sess {
     /// Name the session (default: the program's basename and a number).
     #[arg(short = 'n', long = "name", value_name = "NAME")]
     pub name: Option<String>,
     /// The program and its arguments (default: $SHELL, else /bin/sh).
-    #[arg(
-        trailing_var_arg = true,
-        allow_hyphen_values = true,
-        value_name = "PROGRAM"
-    )]
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "PROGRAM")]
     pub command: Vec<String>,
 }
 
 /// Disconnect the current session (or XX) from its terminal.
+///
+/// The session keeps running; its program notices nothing. The terminal's
+/// sess follows its pending reconnect, or exits 0. Returns once the session
+/// is disconnected.
 #[derive(Debug, Parser)]
-#[command(name = "disconnect", version, about, long_about = None)]
+#[command(name = "disconnect", version)]
 pub struct Disconnect {
     /// The session to disconnect (default: $PTY).
     #[arg(short = 's', value_name = "XX")]
     pub session: Option<String>,
 }
 
-/// When this session is done, connect its terminal to TARGET; outside a
-/// session, connect this terminal to TARGET now.
+/// When this session is done, connect its terminal to TARGET.
+///
+/// Inside a session (or with -s), nothing happens now: the connection
+/// remembers TARGET and connects to it when the session is disconnected or
+/// its program exits. Only the latest reconnect counts; no TARGET clears it.
+/// Outside any session, the terminal connects to TARGET at once. Status 17
+/// when TARGET does not exist, 16 when it is connected elsewhere (-f takes
+/// it over).
 #[derive(Debug, Parser)]
-#[command(name = "reconnect", version, about, long_about = None)]
+#[command(name = "reconnect", version)]
 pub struct Reconnect {
     /// The session whose connection reconnects (default: $PTY).
     #[arg(short = 's', value_name = "XX")]
@@ -43,8 +76,11 @@ pub struct Reconnect {
 }
 
 /// Show or set the current session's title.
+///
+/// Without TITLE, prints "session XX" or "session XX: TITLE". With TITLE,
+/// sets it (at most 99 bytes are kept).
 #[derive(Debug, Parser)]
-#[command(name = "sessname", version, about, long_about = None)]
+#[command(name = "sessname", version)]
 pub struct Sessname {
     /// The session (default: $PTY).
     #[arg(short = 's', value_name = "XX")]
@@ -54,8 +90,12 @@ pub struct Sessname {
 }
 
 /// List your sessions.
+///
+/// One line per session, sorted by id: "session XX pid MASTER slave PROGRAM
+/// connected|disconnected", then " (will drop into YY)" for a pending
+/// reconnect and ": TITLE" for a title.
 #[derive(Debug, Parser)]
-#[command(name = "sesslist", version, about, long_about = None)]
+#[command(name = "sesslist", version)]
 pub struct Sesslist {
     /// End each record with NUL instead of a newline.
     #[arg(short = '0')]
@@ -66,8 +106,12 @@ pub struct Sesslist {
 }
 
 /// Kill a session: its program and every process of its kernel session.
+///
+/// Every process of the session gets SIGHUP and SIGTERM, then SIGKILL after
+/// 5 seconds. Refuses without -y, and refuses to kill the session it runs
+/// in without -m.
 #[derive(Debug, Parser)]
-#[command(name = "sesskill", version, about, long_about = None)]
+#[command(name = "sesskill", version)]
 pub struct Sesskill {
     /// Yes, really kill it.
     #[arg(short = 'y')]
@@ -78,4 +122,45 @@ pub struct Sesskill {
     /// The session to kill (default: $PTY).
     #[arg(short = 's', value_name = "XX")]
     pub session: Option<String>,
+}
+
+/// Every command with a man page, as clap sees it.
+pub fn commands() -> Vec<clap::Command> {
+    vec![
+        Sessd::command(),
+        Sess::command(),
+        Disconnect::command(),
+        Reconnect::command(),
+        Sessname::command(),
+        Sesslist::command(),
+        Sesskill::command(),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    fn render(cmd: clap::Command) -> String {
+        let mut out = Vec::new();
+        clap_mangen::Man::new(cmd).render(&mut out).expect("render to memory");
+        String::from_utf8(out).expect("UTF-8")
+    }
+
+    /// The pages in man/ are generated; `SESS_BLESS=1 cargo test` renews them.
+    #[test]
+    fn man_pages_are_current() {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../man");
+        let bless = std::env::var_os("SESS_BLESS").is_some();
+        for cmd in super::commands() {
+            let path = dir.join(format!("{}.1", cmd.get_name()));
+            let page = render(cmd);
+            if bless {
+                std::fs::create_dir_all(&dir).unwrap();
+                std::fs::write(&path, &page).unwrap();
+            }
+            let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+            assert!(on_disk == page, "{} is stale: run SESS_BLESS=1 cargo test", path.display());
+        }
+    }
 }

@@ -26,54 +26,31 @@ fn act(target: &str, request: Request) -> Result<Reply, Failure> {
 }
 
 fn session_info(target: &str) -> Result<SessionInfo, Failure> {
-    match act(
-        target,
-        Request::Resolve {
-            target: target.to_owned(),
-        },
-    )? {
+    match act(target, Request::Resolve { target: target.to_owned() })? {
         Reply::Session(info) => Ok(info),
-        other => Err(Failure::fatal(format!(
-            "unexpected answer from sessd: {other:?}"
-        ))),
+        other => Err(Failure::fatal(format!("unexpected answer from sessd: {other:?}"))),
     }
 }
 
 pub fn disconnect(args: cli::Disconnect) -> Result<i32, Failure> {
     let target = current(args.session)?;
-    match act(
-        &target,
-        Request::Disconnect {
-            target: target.clone(),
-        },
-    ) {
-        Err(f) if f.text.ends_with(" not connected") => Err(Failure::warning(format!(
-            "session {target} already disconnected"
-        ))),
+    match act(&target, Request::Disconnect { target: target.clone() }) {
+        Err(f) if f.text.ends_with(" not connected") => {
+            Err(Failure::warning(format!("session {target} already disconnected")))
+        }
         other => other.map(|_| 0),
     }
 }
 
 pub fn reconnect(args: cli::Reconnect) -> Result<i32, Failure> {
-    let inside = args
-        .session
-        .clone()
-        .or_else(|| std::env::var("PTY").ok().filter(|p| !p.is_empty()));
+    let inside =
+        args.session.clone().or_else(|| std::env::var("PTY").ok().filter(|p| !p.is_empty()));
     let Some(cur) = inside else {
         let target = args.target.ok_or_else(Failure::no_target)?;
         return Ok(Signaller::new(Dirs::from_env())?.follow(target, args.force, true));
     };
-    let pending = args.target.clone().map(|target| Pending {
-        target,
-        force: args.force,
-    });
-    act(
-        &cur,
-        Request::SetPending {
-            target: cur.clone(),
-            pending,
-        },
-    )?;
+    let pending = args.target.clone().map(|target| Pending { target, force: args.force });
+    act(&cur, Request::SetPending { target: cur.clone(), pending })?;
     let prog = sess_sys::prog_name();
     match args.target {
         Some(target) => {
@@ -88,13 +65,7 @@ pub fn sessname(args: cli::Sessname) -> Result<i32, Failure> {
     let target = current(args.session)?;
     match args.title {
         Some(title) => {
-            act(
-                &target,
-                Request::SetTitle {
-                    target: target.clone(),
-                    title,
-                },
-            )?;
+            act(&target, Request::SetTitle { target: target.clone(), title })?;
         }
         None => {
             let info = session_info(&target)?;
@@ -121,12 +92,7 @@ pub fn sesskill(args: cli::Sesskill) -> Result<i32, Failure> {
             ));
         }
     }
-    act(
-        &target,
-        Request::Kill {
-            target: target.clone(),
-        },
-    )?;
+    act(&target, Request::Kill { target: target.clone() })?;
     Ok(0)
 }
 
@@ -135,9 +101,7 @@ pub fn sesslist(args: cli::Sesslist) -> Result<i32, Failure> {
         Reply::Sessions(sessions) => sessions,
         Reply::Refused(refusal) => return Err(Failure::refused("", refusal)),
         other => {
-            return Err(Failure::fatal(format!(
-                "unexpected answer from sessd: {other:?}"
-            )));
+            return Err(Failure::fatal(format!("unexpected answer from sessd: {other:?}")));
         }
     };
     let mut out = std::io::stdout().lock();
@@ -247,10 +211,7 @@ mod tests {
         i.connected = false;
         i.pending_reconnect = None;
         i.title.clear();
-        assert_eq!(
-            list_line(&i),
-            "session p7 pid 16614 slave 16615 disconnected"
-        );
+        assert_eq!(list_line(&i), "session p7 pid 16614 slave 16615 disconnected");
         i.state = State::Stopped;
         i.pid = None;
         assert_eq!(list_line(&i), "session p7 stopped");

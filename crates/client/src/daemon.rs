@@ -47,9 +47,7 @@ impl Daemon {
     }
 
     pub fn call(&mut self, request: &Request) -> Result<Reply, Failure> {
-        self.conn
-            .call(request)
-            .map_err(|e| Failure::fatal(format!("lost sessd: {e}")))
+        self.conn.call(request).map_err(|e| Failure::fatal(format!("lost sessd: {e}")))
     }
 }
 
@@ -76,10 +74,6 @@ fn start() -> Result<(), Failure> {
     if out.status.success() || said.contains("already running") {
         return Ok(());
     }
-    let reason = said
-        .lines()
-        .next()
-        .unwrap_or("")
-        .trim_start_matches("sessd: fatal: ");
+    let reason = said.lines().next().unwrap_or("").trim_start_matches("sessd: fatal: ");
     Err(Failure::fatal(format!("cannot start sessd: {reason}")))
 }

@@ -19,11 +19,7 @@ pub struct Failure {
 
 impl Failure {
     pub fn fatal(text: impl Into<String>) -> Self {
-        Failure {
-            level: "fatal",
-            text: text.into(),
-            status: FATAL,
-        }
+        Failure { level: "fatal", text: text.into(), status: FATAL }
     }
 
     pub fn with_status(mut self, status: i32) -> Self {
@@ -32,11 +28,7 @@ impl Failure {
     }
 
     pub fn warning(text: impl Into<String>) -> Self {
-        Failure {
-            level: "warning",
-            text: text.into(),
-            status: FATAL,
-        }
+        Failure { level: "warning", text: text.into(), status: FATAL }
     }
 
     pub fn line(&self) -> String {
@@ -44,9 +36,7 @@ impl Failure {
     }
 
     pub fn no_session(target: &str) -> Self {
-        Failure::fatal(format!(
-            "cannot find session {target}; if it exists, do you own it?"
-        ))
+        Failure::fatal(format!("cannot find session {target}; if it exists, do you own it?"))
     }
 
     pub fn no_target() -> Self {

@@ -24,11 +24,16 @@ use sess_proto::{CreateSpec, Reply, Request};
 use sess_sys::paths::Dirs;
 use signaller::Signaller;
 
+/// Parses argv as `A`; a usage error becomes its exit status.
+pub fn parse<A: Parser>() -> Result<A, i32> {
+    A::try_parse().map_err(sess_sys::exit::usage)
+}
+
 /// Parses argv as `A`, runs `f`, and turns the outcome into a status.
 fn main_with<A: Parser>(f: impl FnOnce(A) -> Result<i32, Failure>) -> i32 {
-    let args = match A::try_parse() {
+    let args = match parse::<A>() {
         Ok(args) => args,
-        Err(e) => return sess_sys::exit::usage(e),
+        Err(status) => return status,
     };
     match f(args) {
         Ok(status) => status,
@@ -67,25 +72,17 @@ pub fn main_sesskill() -> i32 {
 fn sess(args: cli::Sess) -> Result<i32, Failure> {
     let signaller = Signaller::new(Dirs::from_env())?;
     let command = if args.command.is_empty() {
-        vec![
-            std::env::var("SHELL")
-                .ok()
-                .filter(|s| !s.is_empty())
-                .unwrap_or("/bin/sh".into()),
-        ]
+        vec![std::env::var("SHELL").ok().filter(|s| !s.is_empty()).unwrap_or("/bin/sh".into())]
     } else {
         args.command
     };
-    let cwd = std::env::current_dir()
-        .map(|d| d.display().to_string())
-        .unwrap_or("/".into());
+    let cwd = std::env::current_dir().map(|d| d.display().to_string()).unwrap_or("/".into());
     let spec = CreateSpec {
         name: args.name,
         command: command.clone(),
         env: std::env::vars().collect(),
         cwd,
-        size: sess_sys::os::window_size(sess_sys::os::stdin())
-            .unwrap_or(sess_proto::WinSize { rows: 24, cols: 80 }),
+        size: signaller::terminal_size(),
         kept: false,
         attach: true,
     };
@@ -96,8 +93,6 @@ fn sess(args: cli::Sess) -> Result<i32, Failure> {
             Ok(signaller.follow(info.id, false, false))
         }
         Reply::Refused(refusal) => Err(Failure::refused(&command[0], refusal)),
-        other => Err(Failure::fatal(format!(
-            "unexpected answer from sessd: {other:?}"
-        ))),
+        other => Err(Failure::fatal(format!("unexpected answer from sessd: {other:?}"))),
     }
 }

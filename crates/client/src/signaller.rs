@@ -55,12 +55,7 @@ impl Signaller {
         }
         mask.thread_block()?;
         let signals = SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)?;
-        Ok(Signaller {
-            dirs,
-            config,
-            raw,
-            signals,
-        })
+        Ok(Signaller { dirs, config, raw, signals })
     }
 
     pub fn dirs(&self) -> &Dirs {
@@ -82,7 +77,7 @@ impl Signaller {
             if announce {
                 self.info(&format!("reconnecting to {target}"));
             }
-            let conn = match self.connect(&target, force) {
+            let mut conn = match self.connect(&target, force) {
                 Ok(conn) => conn,
                 Err(failure) => {
                     self.raw.restore();
@@ -93,6 +88,8 @@ impl Signaller {
             if announce {
                 self.info(&format!("successfully connected to {target}"));
             }
+            // A failed send shows up as the connection's end in serve().
+            let _ = conn.send(&SignallerMsg::Ready);
             let (over, pending) = self.serve(conn);
             self.raw.restore();
             let status = match over {
@@ -120,23 +117,19 @@ impl Signaller {
             .with_status(NO_TARGET)
         };
         let mut daemon = Daemon::connect(&self.dirs)?;
-        let id = match daemon.call(&Request::Resolve {
-            target: target.to_owned(),
-        })? {
+        let id = match daemon.call(&Request::Resolve { target: target.to_owned() })? {
             Reply::Session(info) => info.id,
             Reply::Refused(Refusal::NoSuchSession) => return Err(missing()),
             Reply::Refused(refusal) => return Err(Failure::refused(target, refusal)),
             other => {
-                return Err(Failure::fatal(format!(
-                    "unexpected answer from sessd: {other:?}"
-                )));
+                return Err(Failure::fatal(format!("unexpected answer from sessd: {other:?}")));
             }
         };
         drop(daemon);
         let mut conn = Conn::connect(&self.dirs.master_socket(&id)).map_err(|_| missing())?;
         self.raw.enter()?;
         let spec = AttachSpec {
-            size: window_size(stdin()).unwrap_or(FALLBACK_SIZE),
+            size: terminal_size(),
             force,
             detach_key: self.config.detach_key,
             from: connected_from(),
@@ -149,9 +142,7 @@ impl Signaller {
                     .with_status(ELSEWHERE))
             }
             Ok(Reply::Refused(refusal)) => Err(Failure::refused(target, refusal)),
-            Ok(other) => Err(Failure::fatal(format!(
-                "unexpected answer from session: {other:?}"
-            ))),
+            Ok(other) => Err(Failure::fatal(format!("unexpected answer from session: {other:?}"))),
             Err(_) => Err(missing()),
         }
     }
@@ -173,8 +164,7 @@ impl Signaller {
             if signal_ready {
                 while let Ok(Some(info)) = self.signals.read_signal() {
                     if info.ssi_signo == Signal::SIGWINCH as u32 {
-                        let size = window_size(stdin()).unwrap_or(FALLBACK_SIZE);
-                        let _ = conn.send(&SignallerMsg::Resize(size));
+                        let _ = conn.send(&SignallerMsg::Resize(terminal_size()));
                     } else {
                         return (leave(conn), None);
                     }
@@ -192,14 +182,17 @@ impl Signaller {
     }
 }
 
+/// The terminal's size; a terminal that reports none counts as 80x24.
+pub fn terminal_size() -> WinSize {
+    window_size(stdin()).filter(|s| s.rows > 0 && s.cols > 0).unwrap_or(FALLBACK_SIZE)
+}
+
 /// SIGHUP or SIGTERM: ask the master to let go of the terminal and wait
 /// (briefly) until it has.
 fn leave(mut conn: Conn) -> Over {
     if conn.send(&SignallerMsg::Detach).is_ok() {
         let deadline = Instant::now() + Duration::from_secs(2);
-        let _ = conn
-            .stream()
-            .set_read_timeout(Some(Duration::from_millis(200)));
+        let _ = conn.stream().set_read_timeout(Some(Duration::from_millis(200)));
         while Instant::now() < deadline {
             if matches!(conn.recv::<Event>(), Ok(Event::Ended(_)) | Err(_)) {
                 break;

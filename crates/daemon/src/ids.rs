@@ -15,16 +15,11 @@ pub const MAX_NAME: usize = 64;
 
 /// Every id in allocation order.
 fn all_ids() -> impl Iterator<Item = String> {
-    let short = FIRST
+    let short = FIRST.iter().flat_map(|&a| HEX.iter().map(move |&b| [a, b].to_vec()));
+    let long = FIRST
         .iter()
-        .flat_map(|&a| HEX.iter().map(move |&b| [a, b].to_vec()));
-    let long = FIRST.iter().flat_map(|&a| {
-        HEX.iter()
-            .flat_map(move |&b| HEX.iter().map(move |&c| [a, b, c].to_vec()))
-    });
-    short
-        .chain(long)
-        .map(|v| String::from_utf8(v).expect("ascii"))
+        .flat_map(|&a| HEX.iter().flat_map(move |&b| HEX.iter().map(move |&c| [a, b, c].to_vec())));
+    short.chain(long).map(|v| String::from_utf8(v).expect("ascii"))
 }
 
 /// The first id not in `used`, if any is left.
@@ -52,14 +47,10 @@ pub fn id_order(id: &str) -> (usize, &str) {
 /// Why a name cannot be used.
 pub fn check_name(name: &str) -> Result<(), String> {
     if name.is_empty() || name.len() > MAX_NAME {
-        return Err(format!(
-            "invalid name '{name}': names have 1 to {MAX_NAME} characters"
-        ));
+        return Err(format!("invalid name '{name}': names have 1 to {MAX_NAME} characters"));
     }
     if is_id(name) {
-        return Err(format!(
-            "invalid name '{name}': a name may not look like a session id"
-        ));
+        return Err(format!("invalid name '{name}': a name may not look like a session id"));
     }
     let ok = |c: char| c.is_alphanumeric() || "-_.@+:".contains(c);
     if !name.chars().all(ok) || name.starts_with('-') {
@@ -135,11 +126,7 @@ mod tests {
     fn names_are_checked() {
         assert!(check_name("backend").is_ok());
         assert!(check_name("web-1.prod").is_ok());
-        assert!(
-            check_name("p0")
-                .unwrap_err()
-                .contains("look like a session id")
-        );
+        assert!(check_name("p0").unwrap_err().contains("look like a session id"));
         assert!(check_name("").is_err());
         assert!(check_name("a b").is_err());
         assert!(check_name("a/b").is_err());
@@ -153,11 +140,7 @@ mod tests {
         assert_eq!(auto_name("bash", &set(&["bash1", "bash3"])), "bash2");
         assert_eq!(auto_name("/", &set(&[])), "session1");
         assert_eq!(auto_name("x y", &set(&[])), "xy1");
-        assert_eq!(
-            auto_name("ab", &set(&[])),
-            "ab10",
-            "ab1 would look like an id"
-        );
+        assert_eq!(auto_name("ab", &set(&[])), "ab10", "ab1 would look like an id");
         assert_eq!(auto_name("a", &set(&[])), "a100", "never shaped like an id");
     }
 }

@@ -19,7 +19,6 @@ pub mod log;
 pub mod master;
 pub mod sessd;
 
-use clap::Parser;
 use sess_sys::paths::Dirs;
 
 /// A fatal error: one line, status 2.
@@ -32,30 +31,11 @@ impl Fatal {
     }
 }
 
-/// The per-user session daemon.
-#[derive(Debug, Parser)]
-#[command(
-    name = "sessd",
-    version,
-    about = "The sess daemon: keeps your sessions"
-)]
-pub struct Args {
-    /// Stay in the foreground and log to stderr.
-    #[arg(long)]
-    pub foreground: bool,
-    /// Run as a session master (started by sessd itself).
-    #[arg(long, hide = true)]
-    pub master: bool,
-}
-
-/// The `sessd` binary: returns the exit status.
-pub fn main() -> i32 {
-    let args = match Args::try_parse() {
-        Ok(args) => args,
-        Err(e) => return sess_sys::exit::usage(e),
-    };
+/// Runs `sessd` (or, with `master`, one session's master); returns the
+/// exit status.
+pub fn main(foreground: bool, master: bool) -> i32 {
     let dirs = Dirs::from_env();
-    if args.master {
+    if master {
         log::init(&dirs, false);
         return match master::run(&dirs) {
             Ok(()) => 0,
@@ -65,7 +45,7 @@ pub fn main() -> i32 {
             }
         };
     }
-    match sessd::run(&dirs, args.foreground) {
+    match sessd::run(&dirs, foreground) {
         Ok(()) => 0,
         Err(Fatal(msg)) => {
             eprintln!("sessd: fatal: {msg}");

@@ -6,23 +6,15 @@ use std::sync::Mutex;
 
 pub fn init(dirs: &Dirs, to_stderr: bool) {
     let filter = tracing_subscriber::filter::LevelFilter::INFO;
-    let builder = tracing_subscriber::fmt()
-        .with_max_level(filter)
-        .with_target(false);
+    let builder = tracing_subscriber::fmt().with_max_level(filter).with_target(false);
     if to_stderr {
         let _ = builder.with_writer(std::io::stderr).try_init();
         return;
     }
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(dirs.log_file());
+    let file = std::fs::OpenOptions::new().create(true).append(true).open(dirs.log_file());
     match file {
         Ok(file) => {
-            let _ = builder
-                .with_ansi(false)
-                .with_writer(Mutex::new(file))
-                .try_init();
+            let _ = builder.with_ansi(false).with_writer(Mutex::new(file)).try_init();
         }
         Err(_) => {
             let _ = builder.with_writer(std::io::sink).try_init();

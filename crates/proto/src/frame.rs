@@ -28,10 +28,7 @@ pub struct Hello {
 
 impl Hello {
     pub const fn current() -> Self {
-        Hello {
-            magic: MAGIC,
-            version: VERSION,
-        }
+        Hello { magic: MAGIC, version: VERSION }
     }
 
     /// Checks a peer's hello against ours.
@@ -40,10 +37,7 @@ impl Hello {
             return Err(DecodeError::Garbage);
         }
         if self.version != VERSION {
-            return Err(DecodeError::Version {
-                ours: VERSION,
-                theirs: self.version,
-            });
+            return Err(DecodeError::Version { ours: VERSION, theirs: self.version });
         }
         Ok(())
     }
@@ -93,9 +87,7 @@ pub fn split(buf: &[u8]) -> Result<Option<(&[u8], usize)>, DecodeError> {
         return Ok(None);
     };
     let len = body_len(header.try_into().expect("4 bytes"))?;
-    Ok(buf
-        .get(HEADER..HEADER + len)
-        .map(|body| (body, HEADER + len)))
+    Ok(buf.get(HEADER..HEADER + len).map(|body| (body, HEADER + len)))
 }
 
 #[cfg(test)]
@@ -104,10 +96,7 @@ mod tests {
 
     #[test]
     fn hello_bytes_are_pinned() {
-        assert_eq!(
-            encode(&Hello::current()),
-            [5, 0, 0, 0, b's', b'e', b's', b's', 1]
-        );
+        assert_eq!(encode(&Hello::current()), [5, 0, 0, 0, b's', b'e', b's', b's', 1]);
     }
 
     #[test]
@@ -125,10 +114,7 @@ mod tests {
     fn oversize_is_refused_before_allocating() {
         let header = ((MAX_FRAME + 1) as u32).to_le_bytes();
         assert_eq!(split(&header), Err(DecodeError::Oversize(MAX_FRAME + 1)));
-        assert_eq!(
-            body_len([0xff; 4]),
-            Err(DecodeError::Oversize(u32::MAX as usize))
-        );
+        assert_eq!(body_len([0xff; 4]), Err(DecodeError::Oversize(u32::MAX as usize)));
     }
 
     #[test]
@@ -136,13 +122,7 @@ mod tests {
         assert_eq!(decode::<Hello>(b"xy"), Err(DecodeError::Garbage));
         let mut hello = Hello::current();
         hello.version = 9;
-        assert_eq!(
-            hello.check(),
-            Err(DecodeError::Version {
-                ours: VERSION,
-                theirs: 9
-            })
-        );
+        assert_eq!(hello.check(), Err(DecodeError::Version { ours: VERSION, theirs: 9 }));
         hello.magic = *b"http";
         assert_eq!(hello.check(), Err(DecodeError::Garbage));
     }

@@ -9,23 +9,11 @@ use serde::{Deserialize, Serialize};
 pub enum Request {
     Create(CreateSpec),
     List,
-    Resolve {
-        target: String,
-    },
-    Disconnect {
-        target: String,
-    },
-    SetPending {
-        target: String,
-        pending: Option<Pending>,
-    },
-    SetTitle {
-        target: String,
-        title: String,
-    },
-    Kill {
-        target: String,
-    },
+    Resolve { target: String },
+    Disconnect { target: String },
+    SetPending { target: String, pending: Option<Pending> },
+    SetTitle { target: String, title: String },
+    Kill { target: String },
 }
 
 /// A request to one master on `RUNTIME/s/ID.sock`.
@@ -34,7 +22,8 @@ pub enum MasterRequest {
     Info,
     /// Sent with the signaller's terminal fds (input, output) attached as
     /// SCM_RIGHTS. After [`Reply::Ok`] the connection carries
-    /// [`SignallerMsg`] one way and [`Event`] the other.
+    /// [`SignallerMsg`] one way and [`Event`] the other; the terminal is
+    /// left alone until [`SignallerMsg::Ready`].
     Attach(AttachSpec),
     Disconnect,
     SetPending(Option<Pending>),
@@ -114,6 +103,9 @@ pub enum SignallerMsg {
     Resize(WinSize),
     /// The signaller is leaving (SIGHUP, SIGTERM): disconnect.
     Detach,
+    /// The signaller has printed what it had to say: start the redraw and
+    /// the live output.
+    Ready,
 }
 
 /// Master to signaller, on an attached connection.
@@ -232,46 +224,23 @@ mod tests {
     #[test]
     fn requests_are_pinned() {
         round_trip(Request::List, &[1]);
-        round_trip(
-            Request::Resolve {
-                target: "p0".into(),
-            },
-            &[2, 2, b'p', b'0'],
-        );
-        round_trip(
-            Request::Disconnect {
-                target: "p0".into(),
-            },
-            &[3, 2, b'p', b'0'],
-        );
+        round_trip(Request::Resolve { target: "p0".into() }, &[2, 2, b'p', b'0']);
+        round_trip(Request::Disconnect { target: "p0".into() }, &[3, 2, b'p', b'0']);
         round_trip(
             Request::SetPending {
                 target: "p0".into(),
-                pending: Some(Pending {
-                    target: "q1".into(),
-                    force: true,
-                }),
+                pending: Some(Pending { target: "q1".into(), force: true }),
             },
             &[4, 2, b'p', b'0', 1, 2, b'q', b'1', 1],
         );
         round_trip(
-            Request::SetTitle {
-                target: "p0".into(),
-                title: "x".into(),
-            },
+            Request::SetTitle { target: "p0".into(), title: "x".into() },
             &[5, 2, b'p', b'0', 1, b'x'],
         );
-        round_trip(
-            Request::Kill {
-                target: "p0".into(),
-            },
-            &[6, 2, b'p', b'0'],
-        );
+        round_trip(Request::Kill { target: "p0".into() }, &[6, 2, b'p', b'0']);
         round_trip(
             Request::Create(spec()),
-            &[
-                0, 0, 1, 2, b's', b'h', 1, 1, b'A', 1, b'b', 1, b'/', 24, 80, 0, 1,
-            ],
+            &[0, 0, 1, 2, b's', b'h', 1, 1, b'A', 1, b'b', 1, b'/', 24, 80, 0, 1],
         );
     }
 
@@ -300,39 +269,19 @@ mod tests {
         round_trip(Reply::Refused(Refusal::NoSuchSession), &[3, 0]);
         round_trip(Reply::Refused(Refusal::NotConnected), &[3, 1]);
         round_trip(Reply::Refused(Refusal::AlreadyConnected), &[3, 2]);
+        round_trip(Reply::Refused(Refusal::NameTaken("a".into())), &[3, 3, 1, b'a']);
+        round_trip(Reply::Refused(Refusal::InvalidName("a".into())), &[3, 4, 1, b'a']);
         round_trip(
-            Reply::Refused(Refusal::NameTaken("a".into())),
-            &[3, 3, 1, b'a'],
-        );
-        round_trip(
-            Reply::Refused(Refusal::InvalidName("a".into())),
-            &[3, 4, 1, b'a'],
-        );
-        round_trip(
-            Reply::Refused(Refusal::ExecFailed {
-                program: "a".into(),
-                reason: "b".into(),
-            }),
+            Reply::Refused(Refusal::ExecFailed { program: "a".into(), reason: "b".into() }),
             &[3, 5, 1, b'a', 1, b'b'],
         );
-        round_trip(
-            Reply::Refused(Refusal::LimitReached(1000)),
-            &[3, 6, 0xe8, 0x07],
-        );
-        round_trip(
-            Reply::Refused(Refusal::Failed("x".into())),
-            &[3, 7, 1, b'x'],
-        );
-        round_trip(
-            SignallerMsg::Resize(WinSize { rows: 1, cols: 2 }),
-            &[0, 1, 2],
-        );
+        round_trip(Reply::Refused(Refusal::LimitReached(1000)), &[3, 6, 0xe8, 0x07]);
+        round_trip(Reply::Refused(Refusal::Failed("x".into())), &[3, 7, 1, b'x']);
+        round_trip(SignallerMsg::Resize(WinSize { rows: 1, cols: 2 }), &[0, 1, 2]);
         round_trip(SignallerMsg::Detach, &[1]);
+        round_trip(SignallerMsg::Ready, &[2]);
         round_trip(
-            Event::Pending(Some(Pending {
-                target: "p1".into(),
-                force: false,
-            })),
+            Event::Pending(Some(Pending { target: "p1".into(), force: false })),
             &[0, 1, 2, b'p', b'1', 0],
         );
         round_trip(Event::Ended(End::Disconnected), &[1, 0]);
@@ -357,12 +306,7 @@ mod tests {
     #[test]
     fn launch_is_pinned() {
         round_trip(
-            Launch {
-                id: "p0".into(),
-                name: "sh1".into(),
-                spec: spec(),
-                created_at: 5,
-            },
+            Launch { id: "p0".into(), name: "sh1".into(), spec: spec(), created_at: 5 },
             &[
                 2, b'p', b'0', 3, b's', b'h', b'1', 0, 1, 2, b's', b'h', 1, 1, b'A', 1, b'b', 1,
                 b'/', 24, 80, 0, 1, 5,

@@ -17,11 +17,7 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Config {
-            detach_key: Some(DEFAULT_DETACH_KEY),
-            restore_lines: 500,
-            max_sessions: 1000,
-        }
+        Config { detach_key: Some(DEFAULT_DETACH_KEY), restore_lines: 500, max_sessions: 1000 }
     }
 }
 
@@ -57,10 +53,8 @@ impl Config {
                 });
             }
         };
-        Config::parse(&text).map_err(|reason| ConfigError::Parse {
-            path: path.display().to_string(),
-            reason,
-        })
+        Config::parse(&text)
+            .map_err(|reason| ConfigError::Parse { path: path.display().to_string(), reason })
     }
 
     pub fn parse(text: &str) -> Result<Config, String> {
@@ -79,7 +73,7 @@ impl Config {
     }
 }
 
-/// Parses a key as `^X` (control character), a single byte, or `none`.
+/// Parses a key as `^X`, a literal control character, or `none`.
 pub fn parse_key(key: &str) -> Result<Option<u8>, String> {
     let bad = || {
         format!("detach-key: {key:?} is not a key; use \"^X\" (e.g. \"^\\\\\", \"^A\") or \"none\"")
@@ -90,7 +84,7 @@ pub fn parse_key(key: &str) -> Result<Option<u8>, String> {
         [b'^', c] if (b'@'..=b'_').contains(&c.to_ascii_uppercase()) => {
             Ok(Some(c.to_ascii_uppercase() & 0x1f))
         }
-        [c] if c.is_ascii() => Ok(Some(*c)),
+        [c] if c.is_ascii_control() => Ok(Some(*c)),
         _ => Err(bad()),
     }
 }

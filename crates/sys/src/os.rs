@@ -56,20 +56,13 @@ pub fn recv_with_fds(
     use std::os::fd::{FromRawFd, RawFd};
     let mut iov = [std::io::IoSliceMut::new(buf)];
     let mut space = nix::cmsg_space!([RawFd; 4]);
-    let msg = recvmsg::<()>(
-        sock.as_raw_fd(),
-        &mut iov,
-        Some(&mut space),
-        MsgFlags::MSG_CMSG_CLOEXEC,
-    )?;
+    let msg =
+        recvmsg::<()>(sock.as_raw_fd(), &mut iov, Some(&mut space), MsgFlags::MSG_CMSG_CLOEXEC)?;
     let mut fds = Vec::new();
     for cmsg in msg.cmsgs()? {
         if let ControlMessageOwned::ScmRights(raw) = cmsg {
             // Safety: SCM_RIGHTS hands us new descriptors that nothing else owns.
-            fds.extend(
-                raw.into_iter()
-                    .map(|fd| unsafe { OwnedFd::from_raw_fd(fd) }),
-            );
+            fds.extend(raw.into_iter().map(|fd| unsafe { OwnedFd::from_raw_fd(fd) }));
         }
     }
     Ok((msg.bytes, fds))
@@ -77,29 +70,16 @@ pub fn recv_with_fds(
 
 /// The terminal's window size, if `fd` is a terminal.
 pub fn window_size(fd: BorrowedFd<'_>) -> Option<WinSize> {
-    let mut ws: libc::winsize = libc::winsize {
-        ws_row: 0,
-        ws_col: 0,
-        ws_xpixel: 0,
-        ws_ypixel: 0,
-    };
+    let mut ws: libc::winsize = libc::winsize { ws_row: 0, ws_col: 0, ws_xpixel: 0, ws_ypixel: 0 };
     // Safety: TIOCGWINSZ writes one `winsize` into the valid pointer.
     let rc = unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCGWINSZ, &mut ws) };
-    (rc == 0).then_some(WinSize {
-        rows: ws.ws_row,
-        cols: ws.ws_col,
-    })
+    (rc == 0).then_some(WinSize { rows: ws.ws_row, cols: ws.ws_col })
 }
 
 /// Sets a terminal's window size (the kernel sends SIGWINCH to its
 /// foreground group when the size changes).
 pub fn set_window_size(fd: BorrowedFd<'_>, size: WinSize) -> nix::Result<()> {
-    let ws = libc::winsize {
-        ws_row: size.rows,
-        ws_col: size.cols,
-        ws_xpixel: 0,
-        ws_ypixel: 0,
-    };
+    let ws = libc::winsize { ws_row: size.rows, ws_col: size.cols, ws_xpixel: 0, ws_ypixel: 0 };
     // Safety: TIOCSWINSZ reads one `winsize` from the valid pointer.
     let rc = unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCSWINSZ, &ws) };
     Errno::result(rc).map(drop)
@@ -137,10 +117,7 @@ impl Program {
         Ok(Program {
             path: c(path)?,
             argv: argv.iter().map(|a| c(a)).collect::<Result<_, _>>()?,
-            env: env
-                .iter()
-                .map(|(k, v)| c(&format!("{k}={v}")))
-                .collect::<Result<_, _>>()?,
+            env: env.iter().map(|(k, v)| c(&format!("{k}={v}"))).collect::<Result<_, _>>()?,
             cwd: c(cwd)?,
         })
     }
@@ -154,10 +131,7 @@ const STAGE_EXEC: u32 = 2;
 /// reason it failed (the failed child is reaped).
 pub fn spawn_on_pty(program: &Program, slave: OwnedFd) -> Result<Pid, SpawnError> {
     let ptrs = |v: &[CString]| -> Vec<*const c_char> {
-        v.iter()
-            .map(|s| s.as_ptr())
-            .chain(std::iter::once(std::ptr::null()))
-            .collect()
+        v.iter().map(|s| s.as_ptr()).chain(std::iter::once(std::ptr::null())).collect()
     };
     let argv = ptrs(&program.argv);
     let envp = ptrs(&program.env);

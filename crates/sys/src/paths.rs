@@ -28,9 +28,7 @@ pub enum DirError {
 }
 
 fn env_path(key: &str) -> Option<PathBuf> {
-    std::env::var_os(key)
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
+    std::env::var_os(key).filter(|v| !v.is_empty()).map(PathBuf::from)
 }
 
 impl Dirs {
@@ -49,11 +47,7 @@ impl Dirs {
                 .or_else(|| env_path("HOME").map(|h| h.join(".config")))
                 .map(|d| d.join("sess/config.toml"))
         });
-        Dirs {
-            runtime,
-            state,
-            config,
-        }
+        Dirs { runtime, state, config }
     }
 
     pub fn daemon_socket(&self) -> PathBuf {
@@ -92,11 +86,7 @@ impl Dirs {
 /// Creates `dir` with mode 0700 (parents too) unless it exists; then checks
 /// that it is a directory we own that nobody else can write.
 pub fn ensure_private_dir(dir: &Path) -> Result<(), DirError> {
-    match fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-    {
+    match fs::DirBuilder::new().recursive(true).mode(0o700).create(dir) {
         Ok(()) => {}
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
         Err(e) => return Err(DirError::Create(dir.to_owned(), e)),
@@ -125,15 +115,9 @@ mod tests {
         let top = std::env::temp_dir().join(format!("sess-paths-{}", std::process::id()));
         let dir = top.join("a/b");
         ensure_private_dir(&dir).unwrap();
-        assert_eq!(
-            fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
-            0o700
-        );
+        assert_eq!(fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o700);
         fs::set_permissions(&dir, fs::Permissions::from_mode(0o777)).unwrap();
-        assert!(matches!(
-            ensure_private_dir(&dir),
-            Err(DirError::Mode(_, 0o777))
-        ));
+        assert!(matches!(ensure_private_dir(&dir), Err(DirError::Mode(_, 0o777))));
         fs::remove_dir_all(&top).unwrap();
     }
 }

@@ -12,9 +12,7 @@ use std::os::fd::BorrowedFd;
 pub use crate::os::{stdin, stdout};
 
 fn get_flags(fd: BorrowedFd<'_>) -> Option<OFlag> {
-    fcntl(fd, FcntlArg::F_GETFL)
-        .ok()
-        .map(OFlag::from_bits_retain)
+    fcntl(fd, FcntlArg::F_GETFL).ok().map(OFlag::from_bits_retain)
 }
 
 pub struct RawMode {

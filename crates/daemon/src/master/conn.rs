@@ -37,12 +37,7 @@ pub enum ConnError {
 impl Conn {
     pub fn new(stream: UnixStream) -> io::Result<Conn> {
         stream.set_nonblocking(true)?;
-        Ok(Conn {
-            stream,
-            inbuf: Vec::new(),
-            fds: VecDeque::new(),
-            greeted: false,
-        })
+        Ok(Conn { stream, inbuf: Vec::new(), fds: VecDeque::new(), greeted: false })
     }
 
     pub fn fd(&self) -> BorrowedFd<'_> {

@@ -109,10 +109,7 @@ mod tests {
     fn another_key_detaches_at_once_and_is_dropped() {
         let mut d = DetachKey::new(Some(K));
         let mut out = vec![];
-        assert_eq!(
-            d.feed(&[b'x', K, b'y', b'z'], Instant::now(), &mut out),
-            Typed::Detach
-        );
+        assert_eq!(d.feed(&[b'x', K, b'y', b'z'], Instant::now(), &mut out), Typed::Detach);
         assert_eq!(out, b"x");
     }
 

@@ -68,9 +68,7 @@ pub fn run(dirs: &Dirs) -> io::Result<()> {
     let mut stdout = io::stdout().lock();
     match result {
         Ok(mut master) => {
-            stdout.write_all(&sess_proto::frame::encode(&Launched::Running(
-                master.info(),
-            )))?;
+            stdout.write_all(&sess_proto::frame::encode(&Launched::Running(master.info())))?;
             stdout.flush()?;
             drop(stdout);
             detach_stdio();
@@ -97,11 +95,7 @@ fn read_frame<T: serde::de::DeserializeOwned>(r: &mut impl Read) -> io::Result<T
 
 /// Points stdin and stdout at /dev/null once sessd has its answer.
 fn detach_stdio() {
-    if let Ok(null) = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/null")
-    {
+    if let Ok(null) = std::fs::OpenOptions::new().read(true).write(true).open("/dev/null") {
         let _ = nix::unistd::dup2_stdin(&null);
         let _ = nix::unistd::dup2_stdout(&null);
     }
@@ -156,9 +150,9 @@ impl Master {
         let socket = dirs.master_socket(&launch.id);
         let _ = std::fs::remove_file(&socket);
         let listener = UnixListener::bind(&socket).map_err(|e| fail("cannot listen", &e))?;
-        listener
-            .set_nonblocking(true)
-            .map_err(|e| fail("cannot listen", &e))?;
+        let private = std::os::unix::fs::PermissionsExt::from_mode(0o600);
+        std::fs::set_permissions(&socket, private).map_err(|e| fail("cannot listen", &e))?;
+        listener.set_nonblocking(true).map_err(|e| fail("cannot listen", &e))?;
         let mut mask = SigSet::empty();
         mask.add(Signal::SIGCHLD);
         mask.add(Signal::SIGTERM);
@@ -210,10 +204,7 @@ impl Master {
             cwd: self.launch.spec.cwd.clone(),
             created_at: self.launch.created_at,
             last_use: self.last_use,
-            pending_reconnect: self
-                .term
-                .as_ref()
-                .and_then(|t| Some(t.pending.clone()?.target)),
+            pending_reconnect: self.term.as_ref().and_then(|t| Some(t.pending.clone()?.target)),
             connected_from: self.term.as_ref().map(|t| t.from.clone()),
             kept: self.launch.spec.kept,
             exit_status: self.exit_status,
@@ -239,13 +230,9 @@ impl Master {
 
     fn done(&self) -> bool {
         self.exit_status.is_some()
-            && self
-                .creator_wait
-                .is_none_or(|until| Instant::now() >= until)
-            && self
-                .kill
-                .as_ref()
-                .is_none_or(|_| kernel_session::members(self.program).is_empty())
+            && self.creator_wait.is_none_or(|until| Instant::now() >= until)
+            && self.term.as_ref().is_none_or(|t| t.live)
+            && self.kill.as_ref().is_none_or(|_| kernel_session::members(self.program).is_empty())
     }
 
     /// Polls every fd that has something to do and returns the ready ones.
@@ -273,7 +260,7 @@ impl Master {
         }
         if let Some(term) = &self.term {
             add(Slot::TermConn, term.conn.fd(), PollFlags::POLLIN);
-            if self.to_pty.len() < IN_HIGH {
+            if term.live && self.to_pty.len() < IN_HIGH {
                 add(Slot::TermIn, term.input(), PollFlags::POLLIN);
             }
             if term.has_queued() {
@@ -290,20 +277,14 @@ impl Master {
         }
         Ok(slots
             .into_iter()
-            .zip(
-                fds.iter()
-                    .map(|fd| fd.revents().unwrap_or(PollFlags::empty())),
-            )
+            .zip(fds.iter().map(|fd| fd.revents().unwrap_or(PollFlags::empty())))
             .filter(|(_, flags)| !flags.is_empty())
             .collect())
     }
 
     fn next_deadline(&self) -> Option<Instant> {
         let detach = self.term.as_ref().and_then(|t| t.detach.deadline());
-        let kill = self
-            .kill
-            .as_ref()
-            .map(|k| k.deadline.min(Instant::now() + KILL_TICK));
+        let kill = self.kill.as_ref().map(|k| k.deadline.min(Instant::now() + KILL_TICK));
         let creator = self.creator_wait.filter(|_| self.exit_status.is_some());
         detach.into_iter().chain(kill).chain(creator).min()
     }
@@ -416,7 +397,8 @@ impl Master {
     fn output(&mut self, data: &[u8]) {
         self.ring.push(data);
         self.last_use = sess_sys::now_ms();
-        if let Some(Err(e)) = self.term.as_mut().map(|t| t.write(data)) {
+        let live = self.term.as_mut().filter(|t| t.live);
+        if let Some(Err(e)) = live.map(|t| t.write(data)) {
             debug!(error = %e, "terminal write failed");
             self.disconnect(End::Disconnected);
         }
@@ -444,9 +426,7 @@ impl Master {
             Ok(n) => n,
             Err(_) => return,
         };
-        let typed = term
-            .detach
-            .feed(&buf[..n], Instant::now(), &mut self.to_pty);
+        let typed = term.detach.feed(&buf[..n], Instant::now(), &mut self.to_pty);
         self.last_use = sess_sys::now_ms();
         self.write_pty();
         if typed == Typed::Detach {
@@ -467,6 +447,7 @@ impl Master {
             match term.conn.next::<SignallerMsg>() {
                 Ok(Some(SignallerMsg::Resize(size))) => self.resize(size),
                 Ok(Some(SignallerMsg::Detach)) => return self.disconnect(End::Disconnected),
+                Ok(Some(SignallerMsg::Ready)) => self.go_live(),
                 Ok(None) if !closed => return,
                 Ok(None) | Err(_) => return self.disconnect(End::Disconnected),
             }
@@ -546,9 +527,7 @@ impl Master {
 
     fn attach(&mut self, mut conn: Conn, spec: AttachSpec) {
         let (Some(input), Some(output)) = (conn.take_fd(), conn.take_fd()) else {
-            let _ = conn.send(&Reply::Refused(Refusal::Failed(
-                "no terminal was passed".into(),
-            )));
+            let _ = conn.send(&Reply::Refused(Refusal::Failed("no terminal was passed".into())));
             return;
         };
         if self.term.is_some() {
@@ -571,12 +550,21 @@ impl Master {
             term.pending = Some(pending.clone());
             let _ = term.conn.send(&Event::Pending(Some(pending)));
         }
-        let _ = term.write(&self.ring.contents());
         self.term = Some(term);
         self.last_use = sess_sys::now_ms();
         self.resize(spec.size);
-        // Linux sends no SIGWINCH when the size did not change; the program
-        // must still learn that a new terminal wants a repaint.
+    }
+
+    /// The signaller is ready: redraw, then live output. Linux sends no
+    /// SIGWINCH when the size did not change, but the program must still
+    /// learn that a new terminal wants a repaint.
+    fn go_live(&mut self) {
+        let Some(term) = self.term.as_mut().filter(|t| !t.live) else { return };
+        term.live = true;
+        if let Err(e) = term.write(&self.ring.contents()) {
+            debug!(error = %e, "terminal write failed");
+            return self.disconnect(End::Disconnected);
+        }
         self.signal_foreground(Signal::SIGWINCH);
         self.signal_foreground(Signal::SIGCONT);
     }
@@ -595,10 +583,9 @@ impl Master {
                 kernel_session::signal_all(self.program, sig);
             }
         }
-        let kill = self.kill.get_or_insert_with(|| Kill {
-            deadline: Instant::now() + timeout,
-            waiting: vec![],
-        });
+        let kill = self
+            .kill
+            .get_or_insert_with(|| Kill { deadline: Instant::now() + timeout, waiting: vec![] });
         kill.waiting.extend(conn);
     }
 

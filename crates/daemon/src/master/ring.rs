@@ -14,11 +14,7 @@ pub struct Ring {
 
 impl Ring {
     pub fn new(capacity: usize) -> Self {
-        Ring {
-            buf: Vec::new(),
-            head: 0,
-            capacity,
-        }
+        Ring { buf: Vec::new(), head: 0, capacity }
     }
 
     pub fn push(&mut self, mut data: &[u8]) {

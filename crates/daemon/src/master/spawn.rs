@@ -29,12 +29,9 @@ pub fn start(id: &str, spec: &CreateSpec) -> Result<(Pty, Pid), Refusal> {
     grantpt(&master).map_err(failed)?;
     unlockpt(&master).map_err(failed)?;
     let tty = ptsname_r(&master).map_err(failed)?;
-    let slave = open(
-        tty.as_str(),
-        OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC,
-        Mode::empty(),
-    )
-    .map_err(failed)?;
+    let slave =
+        open(tty.as_str(), OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC, Mode::empty())
+            .map_err(failed)?;
     fchmod(&slave, Mode::from_bits_truncate(0o600)).map_err(failed)?;
     set_window_size(master.as_fd(), spec.size).map_err(failed)?;
 
@@ -51,13 +48,7 @@ pub fn start(id: &str, spec: &CreateSpec) -> Result<(Pty, Pid), Refusal> {
         SpawnError::Exec(errno) => exec_failed(errno.desc().to_owned()),
         other => exec_failed(other.to_string()),
     })?;
-    Ok((
-        Pty {
-            fd: master.into(),
-            tty,
-        },
-        pid,
-    ))
+    Ok((Pty { fd: master.into(), tty }, pid))
 }
 
 /// The creator's environment plus `PTY=ID`, and `TERM` if it had none.
@@ -98,10 +89,7 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]

@@ -25,6 +25,8 @@ pub struct Terminal {
     pub detach: DetachKey,
     pub from: String,
     pub pending: Option<Pending>,
+    /// False until the signaller is ready for the redraw.
+    pub live: bool,
 }
 
 pub fn set_nonblocking(fd: BorrowedFd<'_>) -> io::Result<OFlag> {
@@ -40,10 +42,7 @@ impl Terminal {
         output: OwnedFd,
         spec: &AttachSpec,
     ) -> io::Result<Self> {
-        let flags = [
-            set_nonblocking(input.as_fd())?,
-            set_nonblocking(output.as_fd())?,
-        ];
+        let flags = [set_nonblocking(input.as_fd())?, set_nonblocking(output.as_fd())?];
         Ok(Terminal {
             conn,
             input,
@@ -53,6 +52,7 @@ impl Terminal {
             detach: DetachKey::new(spec.detach_key),
             from: spec.from.clone(),
             pending: None,
+            live: false,
         })
     }
 

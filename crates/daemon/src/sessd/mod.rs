@@ -69,10 +69,8 @@ pub fn run(dirs: &Dirs, foreground: bool) -> Result<(), Fatal> {
         quiet_stdio();
     }
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(Fatal::msg)?;
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(Fatal::msg)?;
     let registry = Arc::new(Registry::new(dirs.clone(), config.max_sessions));
     runtime.block_on(async {
         let listener = tokio::net::UnixListener::from_std(listener).map_err(Fatal::msg)?;
@@ -91,20 +89,12 @@ pub fn run(dirs: &Dirs, foreground: bool) -> Result<(), Fatal> {
 fn wait_ready(mut pipe: std::fs::File) -> Result<(), Fatal> {
     let mut answer = Vec::new();
     let _ = pipe.read_to_end(&mut answer);
-    if answer == b"ok" {
-        Ok(())
-    } else {
-        Err(Fatal::msg("the daemon did not start; see its log"))
-    }
+    if answer == b"ok" { Ok(()) } else { Err(Fatal::msg("the daemon did not start; see its log")) }
 }
 
 /// Once in the background, stdin and stdout go nowhere; errors go to the log.
 fn quiet_stdio() {
-    if let Ok(null) = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/null")
-    {
+    if let Ok(null) = std::fs::OpenOptions::new().read(true).write(true).open("/dev/null") {
         let _ = nix::unistd::dup2_stdin(null.as_fd());
         let _ = nix::unistd::dup2_stdout(null.as_fd());
         let _ = nix::unistd::dup2_stderr(null.as_fd());
@@ -113,10 +103,9 @@ fn quiet_stdio() {
 
 async fn shutdown() {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
+    let (Ok(mut term), Ok(mut int)) =
+        (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
+    else {
         return std::future::pending().await;
     };
     tokio::select! {

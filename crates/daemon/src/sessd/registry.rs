@@ -31,10 +31,9 @@ pub struct Registry {
 /// A master that cannot be reached is a session that is gone.
 fn gone(e: &WireError) -> bool {
     match e {
-        WireError::Io(e) => matches!(
-            e.kind(),
-            io::ErrorKind::NotFound | io::ErrorKind::ConnectionRefused
-        ),
+        WireError::Io(e) => {
+            matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::ConnectionRefused)
+        }
         WireError::Closed => true,
         _ => false,
     }
@@ -42,11 +41,7 @@ fn gone(e: &WireError) -> bool {
 
 impl Registry {
     pub fn new(dirs: Dirs, max_sessions: u32) -> Self {
-        Registry {
-            dirs,
-            max_sessions,
-            sessions: Mutex::new(BTreeMap::new()),
-        }
+        Registry { dirs, max_sessions, sessions: Mutex::new(BTreeMap::new()) }
     }
 
     /// Finds the masters that outlived an earlier sessd and adopts them;
@@ -65,16 +60,10 @@ impl Registry {
             else {
                 continue;
             };
-            match self
-                .call_master(id, &MasterRequest::Info, MASTER_TIMEOUT)
-                .await
-            {
+            match self.call_master(id, &MasterRequest::Info, MASTER_TIMEOUT).await {
                 Ok(Reply::Session(info)) if info.id == id => {
                     info!(id, name = %info.name, "adopted a running session");
-                    self.sessions
-                        .lock()
-                        .await
-                        .insert(info.id.clone(), info.name);
+                    self.sessions.lock().await.insert(info.id.clone(), info.name);
                     self.watch(info.id);
                 }
                 Err(e) if gone(&e) => {
@@ -99,9 +88,7 @@ impl Registry {
             wire::send(&mut stream, request).await?;
             wire::recv::<Reply>(&mut stream).await
         };
-        tokio::time::timeout(timeout, exchange)
-            .await
-            .map_err(|_| WireError::Timeout)?
+        tokio::time::timeout(timeout, exchange).await.map_err(|_| WireError::Timeout)?
     }
 
     /// Forwards a request to the session `target` (an id or a name).
@@ -136,10 +123,7 @@ impl Registry {
         if sessions.contains_key(target) {
             return Some(target.to_owned());
         }
-        sessions
-            .iter()
-            .find(|(_, name)| *name == target)
-            .map(|(id, _)| id.clone())
+        sessions.iter().find(|(_, name)| *name == target).map(|(id, _)| id.clone())
     }
 
     pub async fn forget(&self, id: &str) {
@@ -195,12 +179,11 @@ impl Registry {
         let mut used: HashSet<String> = sessions.keys().cloned().collect();
         // A socket left by a master this sessd has not adopted keeps its id.
         if let Ok(dir) = std::fs::read_dir(self.dirs.masters()) {
-            used.extend(dir.flatten().filter_map(|e| {
-                e.file_name()
-                    .to_str()?
-                    .strip_suffix(".sock")
-                    .map(str::to_owned)
-            }));
+            used.extend(
+                dir.flatten().filter_map(|e| {
+                    e.file_name().to_str()?.strip_suffix(".sock").map(str::to_owned)
+                }),
+            );
         }
         let id = ids::first_free_id(&used).ok_or(Refusal::LimitReached(self.max_sessions))?;
         sessions.insert(id.clone(), name.clone());
@@ -214,12 +197,7 @@ impl Registry {
             return Err(Refusal::Failed("no program given".into()));
         }
         let (id, name) = self.reserve(&spec).await?;
-        let launch = Launch {
-            id: id.clone(),
-            name,
-            spec,
-            created_at: sess_sys::now_ms(),
-        };
+        let launch = Launch { id: id.clone(), name, spec, created_at: sess_sys::now_ms() };
         match self.launch(&launch).await {
             Ok(info) => {
                 self.watch(id);
@@ -260,10 +238,7 @@ impl Registry {
             .map_err(|e| failed(&e))?;
         let mut stdin = child.stdin.take().expect("piped");
         let mut stdout = child.stdout.take().expect("piped");
-        stdin
-            .write_all(&frame::encode(launch))
-            .await
-            .map_err(|e| failed(&e))?;
+        stdin.write_all(&frame::encode(launch)).await.map_err(|e| failed(&e))?;
         drop(stdin);
         let mut answer = Vec::new();
         let read = tokio::time::timeout(MASTER_TIMEOUT * 2, stdout.read_to_end(&mut answer));

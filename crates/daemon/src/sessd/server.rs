@@ -63,21 +63,14 @@ async fn answer(registry: &Arc<Registry>, request: Request) -> Reply {
             registry.forward(&target, MasterRequest::Disconnect).await
         }
         Request::SetPending { target, pending } => {
-            registry
-                .forward(&target, MasterRequest::SetPending(pending))
-                .await
+            registry.forward(&target, MasterRequest::SetPending(pending)).await
         }
         Request::SetTitle { target, title } => {
-            registry
-                .forward(&target, MasterRequest::SetTitle(title))
-                .await
+            registry.forward(&target, MasterRequest::SetTitle(title)).await
         }
         Request::Kill { target } => {
             let timeout_ms = STOP_TIMEOUT.as_millis() as u64;
-            match registry
-                .forward(&target, MasterRequest::Kill { timeout_ms })
-                .await
-            {
+            match registry.forward(&target, MasterRequest::Kill { timeout_ms }).await {
                 Reply::Ok => {
                     if let Some(id) = registry.lookup(&target).await {
                         registry.forget(&id).await;
