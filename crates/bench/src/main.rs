@@ -44,12 +44,7 @@ struct Args {
     #[arg(long)]
     quick: bool,
     /// Tools to measure, in table order; absent peers are skipped.
-    #[arg(
-        long,
-        value_enum,
-        value_delimiter = ',',
-        default_value = "raw,sess,dtach,tmux,screen"
-    )]
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "raw,sess,dtach,tmux,screen")]
     tools: Vec<Kind>,
     /// Measurements to leave out.
     #[arg(long, value_enum, value_delimiter = ',')]
@@ -120,9 +115,7 @@ const STOP_SIGNALS: [Signal; 3] = [Signal::SIGINT, Signal::SIGTERM, Signal::SIGH
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let worker = std::env::var(WORKER_RUN_VAR)
-        .ok()
-        .zip(std::env::var_os(WORKER_DIR_VAR));
+    let worker = std::env::var(WORKER_RUN_VAR).ok().zip(std::env::var_os(WORKER_DIR_VAR));
     let result = match worker {
         Some((run_id, dir)) => work(&args, run_id, PathBuf::from(dir)),
         None => supervise(&args),
@@ -198,11 +191,7 @@ fn work(args: &Args, run_id: String, dir: PathBuf) -> Result<u8> {
     eprintln!(
         "sess-bench: run {run_id} in {}; tools: {}; file {:.1} MiB",
         ctx.dir.display(),
-        kinds
-            .iter()
-            .map(|k| k.name())
-            .collect::<Vec<_>>()
-            .join(", "),
+        kinds.iter().map(|k| k.name()).collect::<Vec<_>>().join(", "),
         size as f64 / 1048576.0
     );
 
@@ -230,20 +219,14 @@ fn work(args: &Args, run_id: String, dir: PathBuf) -> Result<u8> {
         for &kind in kinds.iter().filter(|&&k| k != Kind::Raw) {
             let r = measure::memory(&ctx, kind, plan.sessions, &mut markers);
             record(&mut results, kind, Phase::Memory, r, |res, m| {
-                eprintln!(
-                    "memory: {kind}: {:.0} KiB per extra session",
-                    m.per_extra_kib
-                );
+                eprintln!("memory: {kind}: {:.0} KiB per extra session", m.per_extra_kib);
                 res.memory = Some(m);
             });
             clean(&ctx, kind);
         }
     }
     cleanup(&ctx, args.keep_tmp);
-    eprintln!(
-        "sess-bench: done in {:.0} s",
-        started.elapsed().as_secs_f64()
-    );
+    eprintln!("sess-bench: done in {:.0} s", started.elapsed().as_secs_f64());
 
     println!("{}", describe(&plan, size));
     println!("{}", report::table(&kinds, &results));
@@ -258,10 +241,7 @@ fn work(args: &Args, run_id: String, dir: PathBuf) -> Result<u8> {
 fn sess_bin(args: &Args) -> Result<PathBuf> {
     Ok(match &args.sess_dir {
         Some(dir) => dir.clone(),
-        None => std::env::current_exe()?
-            .parent()
-            .map(PathBuf::from)
-            .unwrap_or_default(),
+        None => std::env::current_exe()?.parent().map(PathBuf::from).unwrap_or_default(),
     })
 }
 
@@ -315,8 +295,7 @@ fn throughput_phase(
                 eprintln!(
                     "throughput {run}/{}: {kind}: {rate:.1} MiB/s{}",
                     plan.runs,
-                    cpu.map(|c| format!(", tool CPU {c:.2} s / 64 MiB"))
-                        .unwrap_or_default()
+                    cpu.map(|c| format!(", tool CPU {c:.2} s / 64 MiB")).unwrap_or_default()
                 );
                 rates.insert(kind, rate);
                 res.rates.push(rate);
@@ -326,11 +305,7 @@ fn throughput_phase(
         }
         if let Some(&raw) = rates.get(&Kind::Raw) {
             for (kind, rate) in rates {
-                results
-                    .get_mut(&kind)
-                    .expect("every tool has a result")
-                    .ratios
-                    .push(rate / raw);
+                results.get_mut(&kind).expect("every tool has a result").ratios.push(rate / raw);
             }
         }
     }
@@ -385,11 +360,7 @@ fn echo_phase(
                 stats::percentile(&us, 50.0),
                 stats::percentile(&us, 99.0)
             );
-            results
-                .get_mut(&kind)
-                .expect("every tool has a result")
-                .echo_us
-                .extend(us);
+            results.get_mut(&kind).expect("every tool has a result").echo_us.extend(us);
         }
     }
     kinds.iter().for_each(|&k| clean(ctx, k));
@@ -429,10 +400,7 @@ fn cleanup(ctx: &Ctx, keep_tmp: bool) {
     } else if let Err(e) = std::fs::remove_dir_all(&ctx.dir)
         && e.kind() != std::io::ErrorKind::NotFound
     {
-        eprintln!(
-            "sess-bench: warning: cannot remove {}: {e}",
-            ctx.dir.display()
-        );
+        eprintln!("sess-bench: warning: cannot remove {}: {e}", ctx.dir.display());
     }
 }
 
@@ -444,12 +412,7 @@ fn describe(plan: &Plan, size: u64) -> String {
             .output()
             .ok()
             .map(|o| [o.stdout, o.stderr].concat())
-            .and_then(|o| {
-                String::from_utf8_lossy(&o)
-                    .lines()
-                    .next()
-                    .map(str::to_string)
-            })
+            .and_then(|o| String::from_utf8_lossy(&o).lines().next().map(str::to_string))
             .unwrap_or_else(|| "?".into())
     };
     let cpu = std::fs::read_to_string("/proc/cpuinfo")

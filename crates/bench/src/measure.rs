@@ -40,10 +40,7 @@ pub struct ThroughputRun {
 /// start-up is not timed.
 pub fn throughput(ctx: &Ctx, kind: Kind, file: &Path, m: &mut Markers) -> Result<ThroughputRun> {
     let (ready, end) = (m.next('R'), m.next('E'));
-    let program = sh(
-        workload::THROUGHPUT,
-        &[&ready, &file.to_string_lossy(), &end],
-    );
+    let program = sh(workload::THROUGHPUT, &[&ready, &file.to_string_lossy(), &end]);
     let (mut term, _) = ctx.start(kind, &program)?;
     let run = (|| {
         term.wait_for(ready.as_bytes(), STEP_TIMEOUT)?;
@@ -57,10 +54,8 @@ pub fn throughput(ctx: &Ctx, kind: Kind, file: &Path, m: &mut Markers) -> Result
         let done = term.wait_for(end.as_bytes(), THROUGHPUT_TIMEOUT)?;
         // Read before the program ends: a tool's processes may exit with it.
         let after = cpu_ticks(&pids);
-        let ticks: u64 = after
-            .iter()
-            .map(|(pid, t)| t.saturating_sub(*before.get(pid).unwrap_or(&0)))
-            .sum();
+        let ticks: u64 =
+            after.iter().map(|(pid, t)| t.saturating_sub(*before.get(pid).unwrap_or(&0))).sum();
         Ok(ThroughputRun {
             secs: (done - start).as_secs_f64(),
             cpu_secs: (kind != Kind::Raw).then(|| ticks as f64 / procs::ticks_per_second()),
@@ -72,9 +67,7 @@ pub fn throughput(ctx: &Ctx, kind: Kind, file: &Path, m: &mut Markers) -> Result
 }
 
 fn cpu_ticks(pids: &[i32]) -> HashMap<i32, u64> {
-    pids.iter()
-        .filter_map(|&pid| Some((pid, procs::cpu_ticks(pid)?)))
-        .collect()
+    pids.iter().filter_map(|&pid| Some((pid, procs::cpu_ticks(pid)?))).collect()
 }
 
 /// Ends the session on `term` by killing the program inside, and waits for
@@ -87,10 +80,7 @@ fn end_session(ctx: &Ctx, kind: Kind, term: &mut TestTerm) {
             return;
         }
     }
-    eprintln!(
-        "  warning: {kind}: the session on pid {} would not end",
-        term.pid()
-    );
+    eprintln!("  warning: {kind}: the session on pid {} would not end", term.pid());
 }
 
 /// A session of one tool running the echo program, ready for keystrokes.
@@ -106,19 +96,10 @@ impl EchoSession {
     pub fn start(ctx: &Ctx, kind: Kind, m: &mut Markers) -> Result<EchoSession> {
         let ready = m.next('R');
         let (term, _) = ctx.start(kind, &sh(workload::ECHO, &[&ready]))?;
-        let mut session = EchoSession {
-            kind,
-            term,
-            typed: 0,
-        };
-        let up = session
-            .term
-            .wait_for(ready.as_bytes(), STEP_TIMEOUT)
-            .and_then(|_| {
-                session
-                    .term
-                    .drain_until_quiet(Duration::from_millis(100), Duration::from_secs(2))
-            });
+        let mut session = EchoSession { kind, term, typed: 0 };
+        let up = session.term.wait_for(ready.as_bytes(), STEP_TIMEOUT).and_then(|_| {
+            session.term.drain_until_quiet(Duration::from_millis(100), Duration::from_secs(2))
+        });
         match up {
             Ok(()) => Ok(session),
             Err(e) => {
@@ -134,8 +115,7 @@ impl EchoSession {
         // tools draw on one line instead of scrolling.
         if self.typed % 64 == 63 {
             self.term.write(b"\r")?;
-            self.term
-                .drain_until_quiet(Duration::from_millis(5), Duration::from_secs(1))?;
+            self.term.drain_until_quiet(Duration::from_millis(5), Duration::from_secs(1))?;
         }
         let key = ECHO_KEYS[self.typed % ECHO_KEYS.len()];
         self.typed += 1;
@@ -145,8 +125,7 @@ impl EchoSession {
         let back = self.term.wait_for(&[key], Duration::from_secs(5))?;
         // Anything the tool writes after the echo (cursor updates) is read
         // here, outside the timing; this is also the pause between keys.
-        self.term
-            .drain_until_quiet(ECHO_GAP, Duration::from_secs(1))?;
+        self.term.drain_until_quiet(ECHO_GAP, Duration::from_secs(1))?;
         Ok((back - start).as_secs_f64() * 1e6)
     }
 
@@ -164,11 +143,7 @@ impl EchoSession {
 /// request (the program echoes it).
 pub fn reconnect(ctx: &Ctx, kind: Kind, times: usize, m: &mut Markers) -> Result<Vec<f64>> {
     let marker = m.next('D');
-    let known = if kind == Kind::Sess {
-        ctx.sess_ids()?
-    } else {
-        Vec::new()
-    };
+    let known = if kind == Kind::Sess { ctx.sess_ids()? } else { Vec::new() };
     let (mut term, handle) = ctx.start(kind, &sh(workload::REDRAW, &[&marker]))?;
     term.wait_for(marker.as_bytes(), STEP_TIMEOUT)?;
     let handle = match handle {
@@ -178,18 +153,12 @@ pub fn reconnect(ctx: &Ctx, kind: Kind, times: usize, m: &mut Markers) -> Result
     };
     ctx.detach(kind, &mut term, &handle)?;
     drop(term);
-    let shown: &[u8] = if kind == Kind::Dtach {
-        b"\x0c"
-    } else {
-        marker.as_bytes()
-    };
+    let shown: &[u8] = if kind == Kind::Dtach { b"\x0c" } else { marker.as_bytes() };
     let mut ms = Vec::with_capacity(times);
     for i in 0..=times {
         let start = Instant::now();
         let mut term = ctx.reattach(kind, &handle)?;
-        let back = term
-            .wait_for(shown, STEP_TIMEOUT)
-            .map_err(|e| e.context("reattach"))?;
+        let back = term.wait_for(shown, STEP_TIMEOUT).map_err(|e| e.context("reattach"))?;
         if i > 0 {
             ms.push((back - start).as_secs_f64() * 1e3);
         }
@@ -230,11 +199,7 @@ pub fn memory(ctx: &Ctx, kind: Kind, extra: usize, m: &mut Markers) -> Result<Me
         first,
         per_extra_kib: per(all.total, first.total),
         per_extra_anon_kib: per(all.anon, first.anon),
-        daemon: if kind == Kind::Sess {
-            ctx.sessd_pid().and_then(procs::pss)
-        } else {
-            None
-        },
+        daemon: if kind == Kind::Sess { ctx.sessd_pid().and_then(procs::pss) } else { None },
     })
 }
 
@@ -243,10 +208,8 @@ pub fn memory(ctx: &Ctx, kind: Kind, extra: usize, m: &mut Markers) -> Result<Me
 fn settled_pss(ctx: &Ctx, kind: Kind, sessions: usize) -> Result<Pss> {
     let deadline = Instant::now() + STEP_TIMEOUT;
     loop {
-        let sleepers = procs::with_env(&[ctx.tag(kind)])
-            .iter()
-            .filter(|p| p.comm == "sleep")
-            .count();
+        let sleepers =
+            procs::with_env(&[ctx.tag(kind)]).iter().filter(|p| p.comm == "sleep").count();
         if sleepers == sessions {
             break;
         }
@@ -261,8 +224,5 @@ fn settled_pss(ctx: &Ctx, kind: Kind, sessions: usize) -> Result<Pss> {
     if pids.is_empty() {
         bail!("no {kind} processes found");
     }
-    Ok(pids
-        .iter()
-        .filter_map(|&pid| procs::pss(pid))
-        .fold(Pss::default(), |a, b| a + b))
+    Ok(pids.iter().filter_map(|&pid| procs::pss(pid)).fold(Pss::default(), |a, b| a + b))
 }

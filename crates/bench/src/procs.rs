@@ -29,11 +29,7 @@ pub fn with_env(entries: &[String]) -> Vec<Proc> {
     let me = std::process::id() as i32;
     let mut found = Vec::new();
     for entry in dir.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<i32>().ok())
-        else {
+        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
             continue;
         };
         if pid == me {
@@ -42,14 +38,10 @@ pub fn with_env(entries: &[String]) -> Vec<Proc> {
         let Ok(environ) = fs::read(entry.path().join("environ")) else {
             continue;
         };
-        let tagged = environ
-            .split(|&b| b == 0)
-            .any(|var| entries.iter().any(|e| var == e.as_bytes()));
+        let tagged =
+            environ.split(|&b| b == 0).any(|var| entries.iter().any(|e| var == e.as_bytes()));
         if tagged {
-            found.push(Proc {
-                pid,
-                comm: comm(pid).unwrap_or_default(),
-            });
+            found.push(Proc { pid, comm: comm(pid).unwrap_or_default() });
         }
     }
     found.sort_by_key(|p| p.pid);
@@ -111,10 +103,7 @@ pub struct Pss {
 impl std::ops::Add for Pss {
     type Output = Pss;
     fn add(self, o: Pss) -> Pss {
-        Pss {
-            total: self.total + o.total,
-            anon: self.anon + o.anon,
-        }
+        Pss { total: self.total + o.total, anon: self.anon + o.anon }
     }
 }
 
@@ -127,10 +116,7 @@ pub fn pss(pid: i32) -> Option<Pss> {
             .find_map(|line| line.strip_prefix(name))
             .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
     };
-    Some(Pss {
-        total: field("Pss:")?,
-        anon: field("Pss_Anon:").unwrap_or(0),
-    })
+    Some(Pss { total: field("Pss:")?, anon: field("Pss_Anon:").unwrap_or(0) })
 }
 
 /// Sends SIGKILL to `pid`; a process already gone is not an error.

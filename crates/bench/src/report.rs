@@ -111,10 +111,7 @@ pub fn table(kinds: &[Kind], results: &BTreeMap<Kind, ToolResult>) -> String {
         let memory = r.memory.as_ref();
         let cols = [
             cell(Phase::Throughput, r.throughput().map(num)),
-            cell(
-                Phase::Throughput,
-                r.throughput_ratio().map(|v| format!("{v:.2}")),
-            ),
+            cell(Phase::Throughput, r.throughput_ratio().map(|v| format!("{v:.2}"))),
             cell(Phase::Throughput, r.cpu().map(num)),
             cell(Phase::Echo, r.echo(50.0).map(num)),
             cell(Phase::Echo, ratio(r.echo(50.0), raw_p50)),
@@ -135,21 +132,12 @@ pub fn notes(kinds: &[Kind], results: &BTreeMap<Kind, ToolResult>) -> String {
         .iter()
         .filter_map(|k| {
             let r = results.get(k)?;
-            (!r.bytes_seen.is_empty()).then(|| {
-                format!(
-                    "{} {} MiB",
-                    k.name(),
-                    num(median(&r.bytes_seen) / 1048576.0)
-                )
-            })
+            (!r.bytes_seen.is_empty())
+                .then(|| format!("{} {} MiB", k.name(), num(median(&r.bytes_seen) / 1048576.0)))
         })
         .collect();
     if !seen.is_empty() {
-        let _ = writeln!(
-            out,
-            "- Bytes reaching the terminal per pass: {}.",
-            seen.join(", ")
-        );
+        let _ = writeln!(out, "- Bytes reaching the terminal per pass: {}.", seen.join(", "));
     }
     let anon: Vec<String> = kinds
         .iter()
@@ -159,16 +147,10 @@ pub fn notes(kinds: &[Kind], results: &BTreeMap<Kind, ToolResult>) -> String {
         })
         .collect();
     if !anon.is_empty() {
-        let _ = writeln!(
-            out,
-            "- Anonymous part of the PSS per extra session: {}.",
-            anon.join(", ")
-        );
+        let _ =
+            writeln!(out, "- Anonymous part of the PSS per extra session: {}.", anon.join(", "));
     }
-    if let Some(d) = results
-        .get(&Kind::Sess)
-        .and_then(|r| r.memory.as_ref()?.daemon)
-    {
+    if let Some(d) = results.get(&Kind::Sess).and_then(|r| r.memory.as_ref()?.daemon) {
         let _ = writeln!(
             out,
             "- sessd PSS: {} KiB, {} KiB of it anonymous (included in sess's \"1st session\").",
@@ -208,12 +190,8 @@ pub fn verdicts(results: &BTreeMap<Kind, ToolResult>) -> Vec<Verdict> {
             &|v| v <= Targets::ECHO_P50_MAX_RATIO,
         ),
         check(
-            format!(
-                "PSS per extra idle session ≤ {} KiB",
-                Targets::PSS_PER_SESSION_MAX_KIB
-            ),
-            sess.and_then(|r| r.memory.as_ref())
-                .map(|m| m.per_extra_kib),
+            format!("PSS per extra idle session ≤ {} KiB", Targets::PSS_PER_SESSION_MAX_KIB),
+            sess.and_then(|r| r.memory.as_ref()).map(|m| m.per_extra_kib),
             " KiB",
             &|v| v <= Targets::PSS_PER_SESSION_MAX_KIB,
         ),
@@ -264,14 +242,8 @@ mod tests {
         sess.errors.insert(Phase::Echo, "boom".into());
         results.insert(Kind::Sess, sess);
         let t = table(&[Kind::Raw, Kind::Sess], &results);
-        assert!(
-            t.contains("| raw pty | 100 | 1.00 | – | 15.0 | 1.00 |"),
-            "{t}"
-        );
-        assert!(
-            t.contains("| sess | 95.0 | 0.95 | – | error | error | error |"),
-            "{t}"
-        );
+        assert!(t.contains("| raw pty | 100 | 1.00 | – | 15.0 | 1.00 |"), "{t}");
+        assert!(t.contains("| sess | 95.0 | 0.95 | – | error | error | error |"), "{t}");
         let v = verdicts(&results);
         assert_eq!(v[0].pass, Some(true));
         assert_eq!(v[1].pass, None);

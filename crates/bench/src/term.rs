@@ -50,12 +50,7 @@ impl TestTerm {
     /// `setsid --ctty`, so no code of ours runs between fork and exec). The
     /// environment is ours minus nesting variables, plus `env`.
     pub fn spawn(argv: &[OsString], env: &[(String, String)]) -> Result<TestTerm> {
-        let size = Winsize {
-            ws_row: ROWS,
-            ws_col: COLS,
-            ws_xpixel: 0,
-            ws_ypixel: 0,
-        };
+        let size = Winsize { ws_row: ROWS, ws_col: COLS, ws_xpixel: 0, ws_ypixel: 0 };
         let pty = openpty(&size, None)?;
         // openpty(3) does not set close-on-exec: without it every tool would
         // inherit the masters of all test terminals open at the time.
@@ -71,9 +66,7 @@ impl TestTerm {
             cmd.env_remove(var);
         }
         cmd.envs(env.iter().map(|(k, v)| (k, v)));
-        let child = cmd
-            .spawn()
-            .map_err(|e| crate::error::Error::new(format!("setsid: {e}")))?;
+        let child = cmd.spawn().map_err(|e| crate::error::Error::new(format!("setsid: {e}")))?;
         // `cmd` (and with it our copies of the slave) is dropped here, so
         // the master reads EIO once the tool has closed the terminal.
         Ok(TestTerm {
@@ -121,8 +114,7 @@ impl TestTerm {
             }
             Ok(n) => {
                 self.bytes_read += n as u64;
-                self.tail
-                    .extend_from_slice(&self.buf[n.saturating_sub(TAIL_KEEP)..n]);
+                self.tail.extend_from_slice(&self.buf[n.saturating_sub(TAIL_KEEP)..n]);
                 if self.tail.len() > 2 * TAIL_KEEP {
                     self.tail.drain(..self.tail.len() - TAIL_KEEP);
                 }
@@ -237,10 +229,7 @@ pub struct MarkerSearch<'m> {
 impl<'m> MarkerSearch<'m> {
     pub fn new(marker: &'m [u8]) -> Self {
         assert!(!marker.is_empty());
-        MarkerSearch {
-            marker,
-            carry: Vec::new(),
-        }
+        MarkerSearch { marker, carry: Vec::new() }
     }
 
     /// Takes the next chunk; true once the marker has been seen.
@@ -301,12 +290,10 @@ mod tests {
 
     #[test]
     fn test_terminal_runs_a_program() {
-        let argv: Vec<OsString> = ["sh", "-c", "printf 'he''llo %s' \"$(stty size)\""]
-            .map(Into::into)
-            .to_vec();
+        let argv: Vec<OsString> =
+            ["sh", "-c", "printf 'he''llo %s' \"$(stty size)\""].map(Into::into).to_vec();
         let mut term = TestTerm::spawn(&argv, &[]).unwrap();
-        term.wait_for(b"hello 24 80", Duration::from_secs(5))
-            .unwrap();
+        term.wait_for(b"hello 24 80", Duration::from_secs(5)).unwrap();
         term.wait_exit(Duration::from_secs(5)).unwrap();
     }
 }

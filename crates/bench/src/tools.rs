@@ -99,12 +99,7 @@ pub const STEP_TIMEOUT: Duration = Duration::from_secs(15);
 
 impl Ctx {
     pub fn new(run: String, dir: PathBuf, sess_bin: PathBuf) -> Result<Ctx> {
-        let ctx = Ctx {
-            run,
-            dir,
-            sess_bin,
-            serial: AtomicU32::new(0),
-        };
+        let ctx = Ctx { run, dir, sess_bin, serial: AtomicU32::new(0) };
         for sub in ["runtime", "state", "screen", "sock"] {
             mkdir_private(&ctx.dir.join(sub))?;
         }
@@ -162,12 +157,7 @@ impl Ctx {
             }
             Kind::Dtach => {
                 let sock = self.dir.join("sock").join(self.unique(kind));
-                argv.extend([
-                    "dtach".into(),
-                    "-c".into(),
-                    sock.clone().into(),
-                    "-z".into(),
-                ]);
+                argv.extend(["dtach".into(), "-c".into(), sock.clone().into(), "-z".into()]);
                 Some(Handle::Socket(sock))
             }
             Kind::Tmux => {
@@ -190,13 +180,7 @@ impl Ctx {
     /// tmux with our private socket and no configuration file.
     fn tmux_base(&self) -> [OsString; 5] {
         let sock = self.dir.join("sock").join("tmux");
-        [
-            "tmux".into(),
-            "-S".into(),
-            sock.into(),
-            "-f".into(),
-            "/dev/null".into(),
-        ]
+        ["tmux".into(), "-S".into(), sock.into(), "-f".into(), "/dev/null".into()]
     }
 
     /// Starts `program` under `kind` on a new test terminal.
@@ -242,8 +226,7 @@ impl Ctx {
             (Kind::Screen, _) => term.write(b"\x01d")?,
             _ => bail!("{kind} cannot detach"),
         }
-        term.wait_exit(STEP_TIMEOUT)
-            .map_err(|e| e.context("detach"))
+        term.wait_exit(STEP_TIMEOUT).map_err(|e| e.context("detach"))
     }
 
     /// Creates a session running `program` that nobody is attached to; a
@@ -295,9 +278,7 @@ impl Ctx {
     /// A command without a terminal, in `kind`'s environment.
     fn control(&self, kind: Kind, argv: &[OsString]) -> Command {
         let mut cmd = Command::new(&argv[0]);
-        cmd.args(&argv[1..])
-            .stdin(Stdio::null())
-            .envs(self.env(kind));
+        cmd.args(&argv[1..]).stdin(Stdio::null()).envs(self.env(kind));
         for var in ["PTY", "TMUX", "TMUX_PANE", "STY", "WINDOW"] {
             cmd.env_remove(var);
         }
@@ -306,14 +287,10 @@ impl Ctx {
 
     /// `sesslist --json`, parsed.
     fn sess_list(&self) -> Result<Vec<serde_json::Value>> {
-        let out = self
-            .control(Kind::Sess, &[self.sess_cmd("sesslist"), "--json".into()])
-            .output()?;
+        let out =
+            self.control(Kind::Sess, &[self.sess_cmd("sesslist"), "--json".into()]).output()?;
         if !out.status.success() {
-            bail!(
-                "sesslist --json failed: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            );
+            bail!("sesslist --json failed: {}", String::from_utf8_lossy(&out.stderr).trim());
         }
         match serde_json::from_slice(&out.stdout)? {
             serde_json::Value::Array(list) => Ok(list),
@@ -332,11 +309,8 @@ impl Ctx {
 
     /// The id of the one sess session not in `known`.
     pub fn sess_new_id(&self, known: &[String]) -> Result<String> {
-        let fresh: Vec<String> = self
-            .sess_ids()?
-            .into_iter()
-            .filter(|id| !known.contains(id))
-            .collect();
+        let fresh: Vec<String> =
+            self.sess_ids()?.into_iter().filter(|id| !known.contains(id)).collect();
         match fresh.as_slice() {
             [id] => Ok(id.clone()),
             _ => bail!("expected one new session in sesslist, found {fresh:?}"),
@@ -352,10 +326,7 @@ impl Ctx {
         let Ok(list) = self.sess_list() else {
             return Vec::new();
         };
-        list.iter()
-            .filter_map(|s| s.get("master_pid")?.as_i64())
-            .map(|pid| pid as i32)
-            .collect()
+        list.iter().filter_map(|s| s.get("master_pid")?.as_i64()).map(|pid| pid as i32).collect()
     }
 
     /// Pid of sessd, from its pid file.
@@ -406,10 +377,7 @@ impl Ctx {
         }
         if kind == Kind::Sess {
             let masters = self.sess_masters();
-            self.sessd_pid()
-                .into_iter()
-                .chain(masters)
-                .for_each(procs::kill_pid);
+            self.sessd_pid().into_iter().chain(masters).for_each(procs::kill_pid);
         }
         for _ in 0..50 {
             let mut pids: Vec<i32> = procs::with_env(&entries).iter().map(|p| p.pid).collect();
@@ -427,10 +395,7 @@ impl Ctx {
 /// Creates `dir` with mode 0700 (the tools refuse laxer socket directories).
 pub fn mkdir_private(dir: &Path) -> Result<()> {
     use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)?;
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
     Ok(())
 }
 

@@ -46,10 +46,7 @@ pub struct Markers {
 
 impl Markers {
     pub fn new(run: &str) -> Self {
-        Markers {
-            run: run.to_string(),
-            serial: 0,
-        }
+        Markers { run: run.to_string(), serial: 0 }
     }
 
     /// A new marker; `kind` is a letter saying what it marks.
@@ -144,15 +141,8 @@ pub fn write_mixed_text(path: &Path, size: u64) -> Result<u64> {
         "ok!",
         "why?",
     ];
-    const COLOURS: &[&str] = &[
-        "\x1b[31m",
-        "\x1b[32m",
-        "\x1b[1;33m",
-        "\x1b[34m",
-        "\x1b[4m",
-        "\x1b[38;5;208m",
-        "\x1b[7m",
-    ];
+    const COLOURS: &[&str] =
+        &["\x1b[31m", "\x1b[32m", "\x1b[1;33m", "\x1b[34m", "\x1b[4m", "\x1b[38;5;208m", "\x1b[7m"];
 
     let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
     let mut out = BufWriter::with_capacity(1 << 20, File::create(path)?);
