@@ -185,6 +185,7 @@ fn work(args: &Args, run_id: String, dir: PathBuf) -> Result<u8> {
     let ctx = Ctx::new(run_id.clone(), dir, sess_bin(args)?)?;
 
     let kinds = available(&args.tools, &ctx);
+    let load_before = load_average();
     let started = Instant::now();
     let file = ctx.dir.join("mixed.txt");
     let size = workload::write_mixed_text(&file, plan.size)?;
@@ -228,7 +229,7 @@ fn work(args: &Args, run_id: String, dir: PathBuf) -> Result<u8> {
     cleanup(&ctx, args.keep_tmp);
     eprintln!("sess-bench: done in {:.0} s", started.elapsed().as_secs_f64());
 
-    println!("{}", describe(&plan, size));
+    println!("{}", describe(&plan, size, &load_before));
     println!("{}", report::table(&kinds, &results));
     print!("{}", report::notes(&kinds, &results));
     let verdicts = report::verdicts(&results);
@@ -405,7 +406,7 @@ fn cleanup(ctx: &Ctx, keep_tmp: bool) {
 }
 
 /// A header for the results: machine, tool versions, what was run.
-fn describe(plan: &Plan, size: u64) -> String {
+fn describe(plan: &Plan, size: u64, load_before: &str) -> String {
     let first_line = |prog: &str, arg: &str| {
         std::process::Command::new(prog)
             .arg(arg)
@@ -425,11 +426,13 @@ fn describe(plan: &Plan, size: u64) -> String {
         .unwrap_or_else(|| "?".into());
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     format!(
-        "machine: {}, {cores} × {cpu}\n\
+        "machine: {}, {cores} × {cpu}; load average {load_before} before, {} after \
+         (other work on the machine skews every number)\n\
          peers: {}, {}, {}\n\
          runs: throughput {} × {:.0} MiB (median), echo {} samples (p50/p99), \
          reconnect {} (median), memory {} extra sessions\n",
         first_line("uname", "-sr"),
+        load_average(),
         first_line("dtach", "--help"),
         first_line("tmux", "-V"),
         first_line("screen", "-v"),
@@ -439,4 +442,11 @@ fn describe(plan: &Plan, size: u64) -> String {
         plan.reconnects,
         plan.sessions,
     )
+}
+
+/// The 1, 5 and 15 minute load averages, from /proc/loadavg.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".into())
 }
