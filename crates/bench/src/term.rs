@@ -29,7 +29,7 @@ const TAIL_KEEP: usize = 2048;
 const READ_BUF: usize = 1 << 20;
 
 /// Variables the tools would otherwise take as "you are already inside me".
-const NESTING_VARS: [&str; 5] = ["PTY", "TMUX", "TMUX_PANE", "STY", "WINDOW"];
+pub const NESTING_VARS: [&str; 5] = ["PTY", "TMUX", "TMUX_PANE", "STY", "WINDOW"];
 
 /// A pty pair with a program started on its slave side.
 pub struct TestTerm {

@@ -13,7 +13,7 @@ use clap::ValueEnum;
 
 use crate::error::{Error, Result, bail};
 use crate::procs;
-use crate::term::TestTerm;
+use crate::term::{NESTING_VARS, TestTerm};
 use crate::workload::WORKLOAD_COMMS;
 
 /// A tool under test.
@@ -193,12 +193,11 @@ impl Ctx {
     pub fn reattach(&self, kind: Kind, handle: &Handle) -> Result<TestTerm> {
         let argv: Vec<OsString> = match (kind, handle) {
             (Kind::Sess, Handle::Sess(id)) => vec![self.sess_cmd("reconnect"), id.into()],
-            (Kind::Dtach, Handle::Socket(sock)) => ["dtach", "-a"]
-                .map(Into::into)
-                .into_iter()
-                .chain([sock.into()])
-                .chain(["-z", "-r", "ctrl_l"].map(Into::into))
-                .collect(),
+            (Kind::Dtach, Handle::Socket(sock)) => {
+                let mut argv: Vec<OsString> = vec!["dtach".into(), "-a".into(), sock.into()];
+                argv.extend(["-z", "-r", "ctrl_l"].map(OsString::from));
+                argv
+            }
             (Kind::Tmux, Handle::Name(name)) => {
                 let mut argv = self.tmux_base().to_vec();
                 argv.extend(["attach-session".into(), "-t".into(), name.into()]);
@@ -279,7 +278,7 @@ impl Ctx {
     fn control(&self, kind: Kind, argv: &[OsString]) -> Command {
         let mut cmd = Command::new(&argv[0]);
         cmd.args(&argv[1..]).stdin(Stdio::null()).envs(self.env(kind));
-        for var in ["PTY", "TMUX", "TMUX_PANE", "STY", "WINDOW"] {
+        for var in NESTING_VARS {
             cmd.env_remove(var);
         }
         cmd
