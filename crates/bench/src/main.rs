@@ -426,11 +426,13 @@ fn describe(plan: &Plan, size: u64, load_before: &str) -> String {
         .unwrap_or_else(|| "?".into());
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     format!(
-        "machine: {}, {cores} × {cpu}; load average {load_before} before, {} after \
+        "sess: revision {}\n\
+         machine: {}, {cores} × {cpu}; load average {load_before} before, {} after \
          (other work on the machine skews every number)\n\
          peers: {}, {}, {}\n\
          runs: throughput {} × {:.0} MiB (median), echo {} samples (p50/p99), \
          reconnect {} (median), memory {} extra sessions\n",
+        std::env::var("SESS_BENCH_REVISION").unwrap_or_else(|_| "unknown".into()),
         first_line("uname", "-sr"),
         load_average(),
         first_line("dtach", "--help"),
