@@ -1,1 +1,30 @@
 //! End-to-end tests: the real binaries on real pseudo-terminals.
+//!
+//! - `harness`: the private world of a test and its test terminals.
+//! - `procs`: process facts from /proc.
+//! - `term`: test terminals (a pty, an interactive `sh` on it).
+//! - `sess`: `sess PROG` — the program's place, environment, exit status.
+//! - `restore`: the terminal's modes restored on every way out of `sess`.
+//! - `detach`: the detach key.
+//! - `disconnect`: `disconnect` and its errors.
+//! - `reconnect`: pending reconnects and their messages.
+//! - `idioms`: the paper's §4 combinations on real terminals.
+//! - `control`: `sessname`, `sesslist`, `sesskill`.
+//! - `daemon`: one `sessd`, stale sockets, surviving `kill -9` of sessd.
+//! - `window`: window size, SIGWINCH, SIGCONT, output while away.
+//! - `security`: modes of dirs and sockets, unsafe runtime dirs, bad frames.
+
+mod harness;
+mod procs;
+mod term;
+
+mod control;
+mod daemon;
+mod detach;
+mod disconnect;
+mod idioms;
+mod reconnect;
+mod restore;
+mod security;
+mod sess;
+mod window;

@@ -134,6 +134,7 @@ pub fn commands() -> Vec<clap::Command> {
         Sessname::command(),
         Sesslist::command(),
         Sesskill::command(),
+        Session::command(),
     ]
 }
 
@@ -163,4 +164,79 @@ mod tests {
             assert!(on_disk == page, "{} is stale: run SESS_BLESS=1 cargo test", path.display());
         }
     }
+}
+
+/// Manage sessions as named, kept services.
+///
+/// Sessions made with `session create` are kept: when the program exits the
+/// session stays, stopped, until `session rm`. Every verb takes a session's
+/// id or name, and `sess` sessions appear here too. A `waiting` session
+/// (created with -s, "created and suspended") has not started its program;
+/// a `suspended` one was stopped with SIGSTOP by `session suspend`.
+#[derive(Debug, Parser)]
+#[command(name = "session", version)]
+pub struct Session {
+    #[command(subcommand)]
+    pub verb: SessionVerb,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum SessionVerb {
+    /// Create a kept session running PROGRAM.
+    Create {
+        /// The session's name (default: the program's basename and a number).
+        #[arg(short = 'n', value_name = "NAME")]
+        name: Option<String>,
+        /// Create it waiting: the program starts when someone attaches.
+        #[arg(short = 's')]
+        suspended: bool,
+        /// Run the program in DIR.
+        #[arg(short = 'C', value_name = "DIR")]
+        dir: Option<std::path::PathBuf>,
+        /// Add K=V to the program's environment.
+        #[arg(short = 'e', value_name = "K=V")]
+        env: Vec<String>,
+        /// The program and its arguments.
+        #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+        command: Vec<String>,
+    },
+    /// Connect this terminal to a session (a waiting one asks first).
+    Attach { name: String },
+    /// Stop every process of the session with SIGSTOP.
+    Suspend { name: String },
+    /// Continue every process of the session with SIGCONT.
+    Resume { name: String },
+    /// End the program (SIGHUP, SIGTERM, then SIGKILL); the session stays.
+    Stop { name: String },
+    /// Start the program of a stopped or waiting session.
+    Start { name: String },
+    /// Stop, then start (same id and name, a new pid).
+    Restart { name: String },
+    /// Print the session's state.
+    Status { name: String },
+    /// List sessions.
+    List {
+        /// Print a JSON array of objects.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print attributes as key=value lines.
+    Get { name: String, key: Option<String> },
+    /// Set an attribute.
+    Set { name: String, key: String, value: String },
+    /// Rename a session (the same as `set OLD name NEW`).
+    Rename { old: String, new: String },
+    /// Delete a session; -f stops a running one first.
+    Rm {
+        #[arg(short = 'f')]
+        force: bool,
+        name: String,
+    },
+    /// Print a session's definition as JSON.
+    Export { name: String },
+    /// Create a session from a definition (a new id and a free name).
+    Import {
+        /// The JSON file, or - for standard input.
+        file: std::path::PathBuf,
+    },
 }

@@ -7,7 +7,6 @@ use crate::signaller::Signaller;
 use sess_proto::{Pending, Reply, Request, SessionInfo, State};
 use sess_sys::paths::Dirs;
 use std::io::Write;
-use std::time::{Duration, UNIX_EPOCH};
 
 /// The session a command acts on: `-s XX`, else `$PTY`.
 fn current(session: Option<String>) -> Result<String, Failure> {
@@ -141,11 +140,8 @@ pub fn list_line(info: &SessionInfo) -> String {
     line
 }
 
-fn rfc3339(ms: u64) -> String {
-    humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_millis(ms)).to_string()
-}
-
-fn json(info: &SessionInfo) -> serde_json::Value {
+/// A session as `sesslist --json` and `session list --json` print it.
+pub fn json(info: &SessionInfo) -> serde_json::Value {
     let state = match info.state {
         State::Running => "running",
         State::Suspended => "suspended",
@@ -163,8 +159,8 @@ fn json(info: &SessionInfo) -> serde_json::Value {
         "tty": info.tty,
         "command": info.command,
         "cwd": info.cwd,
-        "created_at": rfc3339(info.created_at),
-        "last_use": rfc3339(info.last_use),
+        "created_at": sess_sys::rfc3339(info.created_at),
+        "last_use": sess_sys::rfc3339(info.last_use),
         "runtime_ms": sess_sys::now_ms().saturating_sub(info.created_at),
         "pending_reconnect": info.pending_reconnect,
         "connected_from": info.connected_from,

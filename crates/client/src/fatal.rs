@@ -31,7 +31,11 @@ impl Failure {
         Failure { level: "warning", text: text.into(), status: FATAL }
     }
 
+    /// The line to print; a failure without a level is printed as is.
     pub fn line(&self) -> String {
+        if self.level.is_empty() {
+            return self.text.clone();
+        }
         format!("{}: {}: {}", sess_sys::prog_name(), self.level, self.text)
     }
 
@@ -63,6 +67,14 @@ impl Failure {
                 Failure::fatal(format!("session limit reached ({n})")).with_status(REFUSED)
             }
             Refusal::Failed(text) => Failure::fatal(text),
+            Refusal::Running(pid) => {
+                Failure::fatal(format!("session {target} is running (PID {pid})"))
+                    .with_status(REFUSED)
+            }
+            Refusal::NotRunning => {
+                Failure::fatal(format!("session {target} is not running")).with_status(REFUSED)
+            }
+            Refusal::BadAttribute(text) => Failure::fatal(text),
         }
     }
 }

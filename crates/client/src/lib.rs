@@ -4,6 +4,7 @@
 //! - [`signaller`]: `sess` and `reconnect` on the user's terminal.
 //! - [`commands`]: the control commands (disconnect, reconnect inside a
 //!   session, sessname, sesslist, sesskill).
+//! - [`manager`]: `session`, the process-manager verbs.
 //! - [`daemon`]: reaching sessd, starting it when needed.
 //! - [`fatal`]: failures in the SPEC's words and statuses.
 //!
@@ -16,6 +17,7 @@ pub mod cli;
 pub mod commands;
 pub mod daemon;
 pub mod fatal;
+pub mod manager;
 pub mod signaller;
 
 use clap::Parser;
@@ -68,6 +70,10 @@ pub fn main_sesskill() -> i32 {
     main_with(commands::sesskill)
 }
 
+pub fn main_session() -> i32 {
+    main_with(manager::run)
+}
+
 /// `sess [-n NAME] [PROGRAM [ARG...]]`: a new ephemeral session, connected.
 fn sess(args: cli::Sess) -> Result<i32, Failure> {
     let signaller = Signaller::new(Dirs::from_env())?;
@@ -85,6 +91,7 @@ fn sess(args: cli::Sess) -> Result<i32, Failure> {
         size: signaller::terminal_size(),
         kept: false,
         attach: true,
+        start_suspended: false,
     };
     let mut daemon = daemon::Daemon::connect(signaller.dirs())?;
     match daemon.call(&Request::Create(spec))? {

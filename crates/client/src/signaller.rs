@@ -70,6 +70,26 @@ impl Signaller {
         self.say(&format!("{}: info: {text}", sess_sys::prog_name()));
     }
 
+    /// Waits for Enter (true) or ^C, ^D or end of input (false), in raw
+    /// mode so that nothing else the user types does anything.
+    pub fn confirm(&mut self) -> bool {
+        if self.raw.enter().is_err() {
+            return false;
+        }
+        let mut byte = [0u8; 1];
+        let answer = loop {
+            match nix::unistd::read(stdin(), &mut byte) {
+                Ok(1) if matches!(byte[0], b'\r' | b'\n') => break true,
+                Ok(1) if matches!(byte[0], 0x03 | 0x04) => break false,
+                Ok(1) => {}
+                Err(nix::errno::Errno::EINTR) => {}
+                _ => break false,
+            }
+        };
+        self.raw.restore();
+        answer
+    }
+
     /// Connects to `target` and stays with the terminal until the last
     /// session it follows is done. `announce` prints the reconnect lines.
     pub fn follow(mut self, mut target: String, mut force: bool, mut announce: bool) -> i32 {

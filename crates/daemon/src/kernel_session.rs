@@ -4,14 +4,15 @@
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
-/// The pids whose session id is `sid`.
+/// The live (not zombie) pids whose session id is `sid`.
 pub fn members(sid: Pid) -> Vec<Pid> {
     let Ok(all) = procfs::process::all_processes() else {
         return Vec::new();
     };
     all.filter_map(Result::ok)
         .filter_map(|p| p.stat().ok())
-        .filter(|stat| stat.session == sid.as_raw())
+        // A zombie is already dead; only its parent's wait remains.
+        .filter(|stat| stat.session == sid.as_raw() && stat.state != 'Z')
         .map(|stat| Pid::from_raw(stat.pid))
         .collect()
 }

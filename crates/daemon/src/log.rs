@@ -4,7 +4,9 @@
 use sess_sys::paths::Dirs;
 use std::sync::Mutex;
 
+/// Starts logging; a panic is logged too (a master's stderr goes nowhere).
 pub fn init(dirs: &Dirs, to_stderr: bool) {
+    std::panic::set_hook(Box::new(|info| tracing::error!(%info, "panic")));
     let filter = tracing_subscriber::filter::LevelFilter::INFO;
     let builder = tracing_subscriber::fmt().with_max_level(filter).with_target(false);
     if to_stderr {

@@ -9,11 +9,57 @@ use serde::{Deserialize, Serialize};
 pub enum Request {
     Create(CreateSpec),
     List,
-    Resolve { target: String },
-    Disconnect { target: String },
-    SetPending { target: String, pending: Option<Pending> },
-    SetTitle { target: String, title: String },
-    Kill { target: String },
+    Resolve {
+        target: String,
+    },
+    Disconnect {
+        target: String,
+    },
+    SetPending {
+        target: String,
+        pending: Option<Pending>,
+    },
+    SetTitle {
+        target: String,
+        title: String,
+    },
+    Kill {
+        target: String,
+    },
+    /// A process-manager verb (`session start`, `stop`, ...).
+    Manage {
+        target: String,
+        verb: Verb,
+    },
+    /// `session get`: every attribute, or one.
+    Get {
+        target: String,
+        key: Option<String>,
+    },
+    /// `session set`: one attribute, validated.
+    Set {
+        target: String,
+        key: String,
+        value: String,
+    },
+    /// `session export`: the session's definition as JSON.
+    Export {
+        target: String,
+    },
+    /// `session import`: a definition as exported; gets a new id.
+    Import {
+        json: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Verb {
+    Start,
+    Stop,
+    Restart,
+    Suspend,
+    Resume,
+    Remove { force: bool },
 }
 
 /// A request to one master on `RUNTIME/s/ID.sock`.
@@ -32,6 +78,9 @@ pub enum MasterRequest {
     Kill {
         timeout_ms: u64,
     },
+    /// Keep this connection: the master answers [`Reply::Session`] with
+    /// its last facts (exit status included) when the session ends.
+    Watch,
 }
 
 /// The answer to a [`Request`] or a [`MasterRequest`].
@@ -41,6 +90,9 @@ pub enum Reply {
     Session(SessionInfo),
     Sessions(Vec<SessionInfo>),
     Refused(Refusal),
+    /// `key=value` pairs, in order.
+    Attributes(Vec<(String, String)>),
+    Text(String),
 }
 
 /// Why a request was not done. Clients turn these into the SPEC's texts.
@@ -51,9 +103,18 @@ pub enum Refusal {
     AlreadyConnected,
     NameTaken(String),
     InvalidName(String),
-    ExecFailed { program: String, reason: String },
+    ExecFailed {
+        program: String,
+        reason: String,
+    },
     LimitReached(u32),
     Failed(String),
+    /// The session runs (program pid given) and the request needs it not to.
+    Running(u32),
+    /// The session has no program running.
+    NotRunning,
+    /// A bad attribute key or value, explained.
+    BadAttribute(String),
 }
 
 /// What `sess` and `session create` ask for.
@@ -69,6 +130,8 @@ pub struct CreateSpec {
     /// The creator connects right after: an early end or pending reconnect
     /// waits for that connection.
     pub attach: bool,
+    /// Record the session as `waiting`: its program starts later.
+    pub start_suspended: bool,
 }
 
 /// "When this session is done, connect to `target`" (Bernstein's pending
@@ -218,6 +281,7 @@ mod tests {
             size: WinSize { rows: 24, cols: 80 },
             kept: false,
             attach: true,
+            start_suspended: false,
         }
     }
 
@@ -239,8 +303,23 @@ mod tests {
         );
         round_trip(Request::Kill { target: "p0".into() }, &[6, 2, b'p', b'0']);
         round_trip(
+            Request::Manage { target: "a".into(), verb: Verb::Remove { force: true } },
+            &[7, 1, b'a', 5, 1],
+        );
+        let verbs = [Verb::Start, Verb::Stop, Verb::Restart, Verb::Suspend, Verb::Resume];
+        for (i, verb) in verbs.into_iter().enumerate() {
+            round_trip(Request::Manage { target: "a".into(), verb }, &[7, 1, b'a', i as u8]);
+        }
+        round_trip(Request::Get { target: "a".into(), key: None }, &[8, 1, b'a', 0]);
+        round_trip(
+            Request::Set { target: "a".into(), key: "k".into(), value: "v".into() },
+            &[9, 1, b'a', 1, b'k', 1, b'v'],
+        );
+        round_trip(Request::Export { target: "a".into() }, &[10, 1, b'a']);
+        round_trip(Request::Import { json: "{}".into() }, &[11, 2, b'{', b'}']);
+        round_trip(
             Request::Create(spec()),
-            &[0, 0, 1, 2, b's', b'h', 1, 1, b'A', 1, b'b', 1, b'/', 24, 80, 0, 1],
+            &[0, 0, 1, 2, b's', b'h', 1, 1, b'A', 1, b'b', 1, b'/', 24, 80, 0, 1, 0],
         );
     }
 
@@ -260,6 +339,7 @@ mod tests {
         round_trip(MasterRequest::SetPending(None), &[3, 0]);
         round_trip(MasterRequest::SetTitle("t".into()), &[4, 1, b't']);
         round_trip(MasterRequest::Kill { timeout_ms: 300 }, &[5, 0xac, 0x02]);
+        round_trip(MasterRequest::Watch, &[6]);
     }
 
     #[test]
@@ -277,6 +357,11 @@ mod tests {
         );
         round_trip(Reply::Refused(Refusal::LimitReached(1000)), &[3, 6, 0xe8, 0x07]);
         round_trip(Reply::Refused(Refusal::Failed("x".into())), &[3, 7, 1, b'x']);
+        round_trip(Reply::Refused(Refusal::Running(5)), &[3, 8, 5]);
+        round_trip(Reply::Refused(Refusal::NotRunning), &[3, 9]);
+        round_trip(Reply::Refused(Refusal::BadAttribute("x".into())), &[3, 10, 1, b'x']);
+        round_trip(Reply::Attributes(vec![("k".into(), "v".into())]), &[4, 1, 1, b'k', 1, b'v']);
+        round_trip(Reply::Text("t".into()), &[5, 1, b't']);
         round_trip(SignallerMsg::Resize(WinSize { rows: 1, cols: 2 }), &[0, 1, 2]);
         round_trip(SignallerMsg::Detach, &[1]);
         round_trip(SignallerMsg::Ready, &[2]);
@@ -309,7 +394,7 @@ mod tests {
             Launch { id: "p0".into(), name: "sh1".into(), spec: spec(), created_at: 5 },
             &[
                 2, b'p', b'0', 3, b's', b'h', b'1', 0, 1, 2, b's', b'h', 1, 1, b'A', 1, b'b', 1,
-                b'/', 24, 80, 0, 1, 5,
+                b'/', 24, 80, 0, 1, 0, 5,
             ],
         );
     }

@@ -22,6 +22,8 @@ pub struct Conn {
     inbuf: Vec<u8>,
     fds: VecDeque<OwnedFd>,
     greeted: bool,
+    /// sessd's watch: answered with the final facts when the session ends.
+    pub watching: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -37,7 +39,13 @@ pub enum ConnError {
 impl Conn {
     pub fn new(stream: UnixStream) -> io::Result<Conn> {
         stream.set_nonblocking(true)?;
-        Ok(Conn { stream, inbuf: Vec::new(), fds: VecDeque::new(), greeted: false })
+        Ok(Conn {
+            stream,
+            inbuf: Vec::new(),
+            fds: VecDeque::new(),
+            greeted: false,
+            watching: false,
+        })
     }
 
     pub fn fd(&self) -> BorrowedFd<'_> {

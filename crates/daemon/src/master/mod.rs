@@ -221,7 +221,11 @@ impl Master {
                     return;
                 }
             };
-            for (slot, flags) in ready {
+            // Requests last, highest index first: serving one may remove it
+            // from `conns` (swap_remove), which must not move the others.
+            let (conns, others): (Vec<_>, Vec<_>) =
+                ready.into_iter().partition(|(slot, _)| matches!(slot, Slot::Conn(_)));
+            for (slot, flags) in others.into_iter().chain(conns.into_iter().rev()) {
                 self.handle(slot, flags);
             }
             self.tick();
@@ -474,6 +478,7 @@ impl Master {
         loop {
             match conn.next::<MasterRequest>() {
                 Ok(Some(MasterRequest::Attach(spec))) => return self.attach(conn, spec),
+                Ok(Some(MasterRequest::Watch)) => conn.watching = true,
                 Ok(Some(MasterRequest::Kill { timeout_ms })) => {
                     return self.start_kill(Some(conn), Duration::from_millis(timeout_ms));
                 }
@@ -519,7 +524,7 @@ impl Master {
                 self.title = truncate(&title, MAX_TITLE).to_owned();
                 Reply::Ok
             }
-            MasterRequest::Attach(_) | MasterRequest::Kill { .. } => {
+            MasterRequest::Attach(_) | MasterRequest::Kill { .. } | MasterRequest::Watch => {
                 unreachable!("handled in on_conn")
             }
         }
@@ -616,12 +621,16 @@ impl Master {
         for mut conn in self.kill.take().map(|k| k.waiting).unwrap_or_default() {
             let _ = conn.send(&Reply::Ok);
         }
+        let last = Reply::Session(self.info());
+        for conn in self.conns.iter_mut().filter(|c| c.watching) {
+            let _ = conn.send(&last);
+        }
         info!(status, "session over");
     }
 }
 
 /// The longest prefix of `s` of at most `max` bytes that ends on a char.
-fn truncate(s: &str, max: usize) -> &str {
+pub fn truncate(s: &str, max: usize) -> &str {
     let mut end = s.len().min(max);
     while !s.is_char_boundary(end) {
         end -= 1;

@@ -1,7 +1,10 @@
 //! sessd: the per-user registry of sessions.
 //!
 //! - [`lock`]: one daemon per runtime dir.
-//! - [`registry`]: ids, names, starting and adopting masters.
+//! - [`record`], [`store`]: session records and their files.
+//! - [`attrs`]: attributes as `session get`/`set` see them.
+//! - [`registry`]: records, live masters, the process-manager verbs.
+//! - [`spawn`]: starting a master.
 //! - [`server`]: the socket and its requests.
 //! - [`wire`]: async framing.
 //!
@@ -9,9 +12,13 @@
 //! control requests. Killing it loses nothing; the next one adopts the
 //! masters it finds in `RUNTIME/s/`.
 
+mod attrs;
 mod lock;
+mod record;
 mod registry;
 mod server;
+mod spawn;
+mod store;
 mod wire;
 
 use crate::Fatal;
@@ -42,6 +49,9 @@ pub fn run(dirs: &Dirs, foreground: bool) -> Result<(), Fatal> {
         match sess_sys::os::fork().map_err(Fatal::msg)? {
             ForkResult::Parent { .. } => {
                 drop(write);
+                // The lock is shared with the daemon; unlocking it here would
+                // release it for both.
+                std::mem::forget(lock);
                 return wait_ready(std::fs::File::from(read));
             }
             ForkResult::Child => {
@@ -71,7 +81,7 @@ pub fn run(dirs: &Dirs, foreground: bool) -> Result<(), Fatal> {
 
     let runtime =
         tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(Fatal::msg)?;
-    let registry = Arc::new(Registry::new(dirs.clone(), config.max_sessions));
+    let registry = Arc::new(Registry::open(dirs.clone(), config.max_sessions).map_err(Fatal::msg)?);
     runtime.block_on(async {
         let listener = tokio::net::UnixListener::from_std(listener).map_err(Fatal::msg)?;
         registry.adopt().await;

@@ -1,31 +1,80 @@
-//! The registry of live sessions: which ids and names are taken, where
-//! each master listens, and how to reach and start masters.
+//! The registry: every session's record (on disk, see [`Store`]) and which
+//! of them have a live master.
 //!
-//! The masters hold every live fact (title, connection, pending reconnect);
-//! the registry only knows id → name, so a new sessd rebuilds it by asking
-//! each master found in `RUNTIME/s/`.
+//! Records are the truth for what a session is (name, title, command,
+//! attributes, desired state); masters are the truth for live facts (pid,
+//! connection, pending reconnect). A new sessd loads the records and adopts
+//! the masters it finds in `RUNTIME/s/`. Each live master is watched over
+//! an idle connection that the master answers when its session ends.
 
+use super::record::{Attributes, Desired, FORMAT, Record};
+use super::store::Store;
 use super::wire::{self, WireError};
-use crate::ids;
-use sess_proto::{CreateSpec, Launch, Launched, MasterRequest, Refusal, Reply, SessionInfo, frame};
+use super::{attrs, spawn};
+use crate::{ids, kernel_session};
+use nix::sys::signal::Signal;
+use nix::unistd::Pid;
+use serde::{Deserialize, Serialize};
+use sess_proto::{CreateSpec, MasterRequest, Refusal, Reply, SessionInfo, State};
 use sess_sys::paths::Dirs;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io;
-use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::Mutex;
 use tracing::{info, warn};
 
 /// How long a master may take to answer an ordinary request.
-const MASTER_TIMEOUT: Duration = Duration::from_secs(5);
+pub const MASTER_TIMEOUT: Duration = Duration::from_secs(5);
+
+type Result<T> = std::result::Result<T, Refusal>;
+
+#[derive(Default)]
+struct Book {
+    records: BTreeMap<String, Record>,
+    /// id → pid of the master that holds the session now.
+    live: HashMap<String, u32>,
+}
+
+impl Book {
+    fn lookup(&self, target: &str) -> Option<String> {
+        if self.records.contains_key(target) {
+            return Some(target.to_owned());
+        }
+        self.records.values().find(|r| r.name == target).map(|r| r.id.clone())
+    }
+
+    fn names(&self) -> HashSet<String> {
+        self.records.values().map(|r| r.name.clone()).collect()
+    }
+}
 
 pub struct Registry {
     pub dirs: Dirs,
-    pub max_sessions: u32,
-    /// id → name of every live (or starting) session.
-    sessions: Mutex<BTreeMap<String, String>>,
+    max_sessions: u32,
+    store: Store,
+    book: Mutex<Book>,
+}
+
+/// What `session export` writes and `session import` reads.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct Definition {
+    name: String,
+    #[serde(default)]
+    title: String,
+    command: Vec<String>,
+    cwd: String,
+    #[serde(default)]
+    env: Vec<(String, String)>,
+    #[serde(default = "yes")]
+    keep: bool,
+    #[serde(default)]
+    attributes: Attributes,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// A master that cannot be reached is a session that is gone.
@@ -39,40 +88,126 @@ fn gone(e: &WireError) -> bool {
     }
 }
 
+fn failed(e: impl std::fmt::Display) -> Refusal {
+    Refusal::Failed(e.to_string())
+}
+
+/// A record's state and facts, with the live ones from its master.
+fn describe(record: &Record, live: Option<&SessionInfo>) -> SessionInfo {
+    let state = match (live, record.desired) {
+        (Some(_), Desired::Suspended) => State::Suspended,
+        (Some(_), _) => State::Running,
+        (None, Desired::Waiting) => State::Waiting,
+        (None, _) => State::Stopped,
+    };
+    SessionInfo {
+        id: record.id.clone(),
+        name: record.name.clone(),
+        title: record.title.clone(),
+        state,
+        connected: live.is_some_and(|l| l.connected),
+        pid: live.and_then(|l| l.pid),
+        master_pid: live.and_then(|l| l.master_pid),
+        tty: live.and_then(|l| l.tty.clone()),
+        command: record.command.clone(),
+        cwd: record.cwd.clone(),
+        created_at: record.created_at,
+        last_use: live.map_or(record.last_use, |l| l.last_use),
+        pending_reconnect: live.and_then(|l| l.pending_reconnect.clone()),
+        connected_from: live.and_then(|l| l.connected_from.clone()),
+        kept: record.keep,
+        exit_status: if live.is_some() { None } else { record.exit_status },
+    }
+}
+
 impl Registry {
-    pub fn new(dirs: Dirs, max_sessions: u32) -> Self {
-        Registry { dirs, max_sessions, sessions: Mutex::new(BTreeMap::new()) }
+    pub fn open(dirs: Dirs, max_sessions: u32) -> io::Result<Registry> {
+        let store = Store::open(&dirs.state)?;
+        let records = store.load_all().into_iter().map(|r| (r.id.clone(), r)).collect();
+        let book = Book { records, live: HashMap::new() };
+        Ok(Registry { dirs, max_sessions, store, book: Mutex::new(book) })
     }
 
-    /// Finds the masters that outlived an earlier sessd and adopts them;
-    /// removes sockets nobody listens on.
+    fn save(&self, record: &Record) {
+        if let Err(e) = self.store.save(record) {
+            warn!(id = %record.id, error = %e, "cannot write the session record");
+        }
+    }
+
+    fn unsave(&self, id: &str) {
+        if let Err(e) = self.store.remove(id) {
+            warn!(id, error = %e, "cannot remove the session record");
+        }
+    }
+
+    /// Adopts the masters that outlived an earlier sessd, removes sockets
+    /// nobody listens on, and settles records whose master is gone.
     pub async fn adopt(self: &Arc<Self>) {
-        let Ok(dir) = std::fs::read_dir(self.dirs.masters()) else {
-            return;
-        };
-        for entry in dir.flatten() {
-            let path = entry.path();
-            let Some(id) = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .and_then(|n| n.strip_suffix(".sock"))
-                .filter(|id| ids::is_id(id))
-            else {
-                continue;
-            };
-            match self.call_master(id, &MasterRequest::Info, MASTER_TIMEOUT).await {
-                Ok(Reply::Session(info)) if info.id == id => {
-                    info!(id, name = %info.name, "adopted a running session");
-                    self.sessions.lock().await.insert(info.id.clone(), info.name);
-                    self.watch(info.id);
+        if let Ok(dir) = std::fs::read_dir(self.dirs.masters()) {
+            for entry in dir.flatten() {
+                let path = entry.path();
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let Some(id) = name.strip_suffix(".sock").filter(|id| ids::is_id(id)) else {
+                    continue;
+                };
+                match self.call_master(id, &MasterRequest::Info, MASTER_TIMEOUT).await {
+                    Ok(Reply::Session(live)) if live.id == id => self.adopt_one(live).await,
+                    Err(e) if gone(&e) => {
+                        info!(id, "removed a stale master socket");
+                        let _ = std::fs::remove_file(&path);
+                    }
+                    other => warn!(id, answer = ?other, "a master socket did not answer"),
                 }
-                Err(e) if gone(&e) => {
-                    info!(id, "removed a stale master socket");
-                    let _ = std::fs::remove_file(&path);
-                }
-                other => warn!(id, answer = ?other, "a master socket did not answer as expected"),
             }
         }
+        let mut book = self.book.lock().await;
+        let orphans: Vec<String> =
+            book.records.keys().filter(|id| !book.live.contains_key(*id)).cloned().collect();
+        for id in orphans {
+            let record = book.records.get_mut(&id).expect("listed");
+            match record.desired {
+                Desired::Waiting | Desired::Stopped => {}
+                _ if record.keep => {
+                    info!(id, "session's program is gone; it stays stopped");
+                    record.desired = Desired::Stopped;
+                    self.save(record);
+                }
+                _ => {
+                    info!(id, "ephemeral session's program is gone");
+                    book.records.remove(&id);
+                    self.unsave(&id);
+                }
+            }
+        }
+    }
+
+    async fn adopt_one(self: &Arc<Self>, live: SessionInfo) {
+        let master = live.master_pid.unwrap_or(0);
+        let mut book = self.book.lock().await;
+        if !book.records.contains_key(&live.id) {
+            let record = Record {
+                format: FORMAT,
+                id: live.id.clone(),
+                name: live.name.clone(),
+                title: live.title.clone(),
+                command: live.command.clone(),
+                cwd: live.cwd.clone(),
+                env: Vec::new(),
+                keep: live.kept,
+                desired: Desired::Running,
+                attributes: Attributes::default(),
+                created_at: live.created_at,
+                last_use: live.last_use,
+                exit_status: None,
+                size: sess_proto::WinSize { rows: 24, cols: 80 },
+            };
+            self.save(&record);
+            book.records.insert(live.id.clone(), record);
+        }
+        info!(id = %live.id, name = %live.name, "adopted a running session");
+        book.live.insert(live.id.clone(), master);
+        drop(book);
+        self.watch(live.id, master);
     }
 
     /// One request to one master on a connection of its own.
@@ -81,7 +216,7 @@ impl Registry {
         id: &str,
         request: &MasterRequest,
         timeout: Duration,
-    ) -> Result<Reply, WireError> {
+    ) -> std::result::Result<Reply, WireError> {
         let path = self.dirs.master_socket(id);
         let exchange = async {
             let mut stream = wire::dial(&path).await?;
@@ -91,52 +226,57 @@ impl Registry {
         tokio::time::timeout(timeout, exchange).await.map_err(|_| WireError::Timeout)?
     }
 
-    /// Forwards a request to the session `target` (an id or a name).
+    /// The id of `target` (an id or a name).
+    pub async fn lookup(&self, target: &str) -> Result<String> {
+        self.book.lock().await.lookup(target).ok_or(Refusal::NoSuchSession)
+    }
+
+    /// A session's master facts, or `None` when it has no master. (A
+    /// master that is starting answers before sessd has its pid.)
+    async fn live_info(&self, id: &str) -> Option<SessionInfo> {
+        match self.call_master(id, &MasterRequest::Info, MASTER_TIMEOUT).await {
+            Ok(Reply::Session(info)) => Some(info),
+            _ => None,
+        }
+    }
+
+    /// The session `target` as clients see it.
+    pub async fn info(&self, target: &str) -> Result<SessionInfo> {
+        let id = self.lookup(target).await?;
+        let live = self.live_info(&id).await;
+        let book = self.book.lock().await;
+        let record = book.records.get(&id).ok_or(Refusal::NoSuchSession)?;
+        Ok(describe(record, live.as_ref()))
+    }
+
+    /// Forwards a request to the master of `target`; a session without one
+    /// is not connected.
     pub async fn forward(&self, target: &str, request: MasterRequest) -> Reply {
-        let Some(id) = self.lookup(target).await else {
-            return Reply::Refused(Refusal::NoSuchSession);
+        let id = match self.lookup(target).await {
+            Ok(id) => id,
+            Err(refusal) => return Reply::Refused(refusal),
         };
-        let timeout = match request {
-            MasterRequest::Kill { timeout_ms } => {
-                Duration::from_millis(timeout_ms) + MASTER_TIMEOUT
-            }
-            _ => MASTER_TIMEOUT,
-        };
-        match self.call_master(&id, &request, timeout).await {
+        match self.call_master(&id, &request, MASTER_TIMEOUT).await {
             Ok(reply) => reply,
-            Err(e) if gone(&e) => {
-                self.forget(&id).await;
-                // A kill whose master exited before answering did its job.
-                if matches!(request, MasterRequest::Kill { .. }) {
-                    Reply::Ok
-                } else {
-                    Reply::Refused(Refusal::NoSuchSession)
-                }
-            }
-            Err(e) => Reply::Refused(Refusal::Failed(format!("session {id} did not answer: {e}"))),
+            Err(e) if gone(&e) => Reply::Refused(Refusal::NotConnected),
+            Err(e) => Reply::Refused(failed(format!("session {id} did not answer: {e}"))),
         }
     }
 
-    /// The id of `target`, given as an id or a name.
-    pub async fn lookup(&self, target: &str) -> Option<String> {
-        let sessions = self.sessions.lock().await;
-        if sessions.contains_key(target) {
-            return Some(target.to_owned());
-        }
-        sessions.iter().find(|(_, name)| *name == target).map(|(id, _)| id.clone())
-    }
-
-    pub async fn forget(&self, id: &str) {
-        if self.sessions.lock().await.remove(id).is_some() {
-            info!(id, "session gone");
-        }
-    }
-
-    /// Every live session, asked of its master, sorted by id.
+    /// Every session, sorted by id.
     pub async fn list(&self) -> Vec<SessionInfo> {
-        let ids: Vec<String> = self.sessions.lock().await.keys().cloned().collect();
+        // Ask every master there is, including one that is still starting.
+        let live: Vec<String> = self
+            .book
+            .lock()
+            .await
+            .records
+            .keys()
+            .filter(|id| self.dirs.master_socket(id).exists())
+            .cloned()
+            .collect();
         let mut set = tokio::task::JoinSet::new();
-        for id in ids {
+        for id in live {
             let path = self.dirs.master_socket(&id);
             set.spawn(async move {
                 let exchange = async {
@@ -147,37 +287,41 @@ impl Registry {
                 (id, tokio::time::timeout(MASTER_TIMEOUT, exchange).await)
             });
         }
-        let mut out = Vec::new();
+        let mut facts = HashMap::new();
         while let Some(Ok((id, answer))) = set.join_next().await {
             match answer {
-                Ok(Ok(Reply::Session(info))) => out.push(info),
-                Ok(Err(e)) if gone(&e) => self.forget(&id).await,
+                Ok(Ok(Reply::Session(info))) => {
+                    facts.insert(id, info);
+                }
                 other => warn!(id, answer = ?other, "a master did not answer"),
             }
         }
+        let book = self.book.lock().await;
+        let mut out: Vec<SessionInfo> =
+            book.records.values().map(|r| describe(r, facts.get(&r.id))).collect();
         out.sort_by(|a, b| ids::id_order(&a.id).cmp(&ids::id_order(&b.id)));
         out
     }
 
-    /// Reserves an id and a name for a new session.
-    async fn reserve(&self, spec: &CreateSpec) -> Result<(String, String), Refusal> {
-        let mut sessions = self.sessions.lock().await;
-        if sessions.len() >= self.max_sessions as usize {
+    /// Picks an id and a name for a new record and files it.
+    async fn file(&self, mut record: Record, name: Option<&str>) -> Result<Record> {
+        let mut book = self.book.lock().await;
+        if book.records.len() >= self.max_sessions as usize {
             return Err(Refusal::LimitReached(self.max_sessions));
         }
-        let names: HashSet<String> = sessions.values().cloned().collect();
-        let name = match &spec.name {
+        let names = book.names();
+        record.name = match name {
             Some(name) => {
                 ids::check_name(name).map_err(Refusal::InvalidName)?;
                 if names.contains(name) {
-                    return Err(Refusal::NameTaken(name.clone()));
+                    return Err(Refusal::NameTaken(name.to_owned()));
                 }
-                name.clone()
+                name.to_owned()
             }
-            None => ids::auto_name(&spec.command[0], &names),
+            None => ids::auto_name(&record.command[0], &names),
         };
-        let mut used: HashSet<String> = sessions.keys().cloned().collect();
-        // A socket left by a master this sessd has not adopted keeps its id.
+        let mut used: HashSet<String> = book.records.keys().cloned().collect();
+        // A socket left by a master this sessd did not adopt keeps its id.
         if let Ok(dir) = std::fs::read_dir(self.dirs.masters()) {
             used.extend(
                 dir.flatten().filter_map(|e| {
@@ -185,81 +329,306 @@ impl Registry {
                 }),
             );
         }
-        let id = ids::first_free_id(&used).ok_or(Refusal::LimitReached(self.max_sessions))?;
-        sessions.insert(id.clone(), name.clone());
-        Ok((id, name))
+        record.id = ids::first_free_id(&used).ok_or(Refusal::LimitReached(self.max_sessions))?;
+        self.save(&record);
+        book.records.insert(record.id.clone(), record.clone());
+        Ok(record)
     }
 
-    /// Starts a session: reserves its id and name, forks its master and
-    /// waits until the program runs (or could not be started).
-    pub async fn create(self: &Arc<Self>, spec: CreateSpec) -> Result<SessionInfo, Refusal> {
+    /// Creates a session and, unless it starts suspended, starts it.
+    pub async fn create(self: &Arc<Self>, spec: CreateSpec) -> Result<SessionInfo> {
         if spec.command.is_empty() {
-            return Err(Refusal::Failed("no program given".into()));
+            return Err(failed("no program given"));
         }
-        let (id, name) = self.reserve(&spec).await?;
-        let launch = Launch { id: id.clone(), name, spec, created_at: sess_sys::now_ms() };
-        match self.launch(&launch).await {
-            Ok(info) => {
-                self.watch(id);
-                Ok(info)
-            }
+        let now = sess_sys::now_ms();
+        let record = Record {
+            format: FORMAT,
+            id: String::new(),
+            name: String::new(),
+            title: String::new(),
+            command: spec.command.clone(),
+            cwd: spec.cwd.clone(),
+            env: spec.env.clone(),
+            keep: spec.kept,
+            desired: if spec.start_suspended { Desired::Waiting } else { Desired::Running },
+            attributes: Attributes {
+                start_suspended: spec.start_suspended,
+                ..Attributes::default()
+            },
+            created_at: now,
+            last_use: now,
+            exit_status: None,
+            size: spec.size,
+        };
+        let record = self.file(record, spec.name.as_deref()).await?;
+        if spec.start_suspended {
+            return Ok(describe(&record, None));
+        }
+        match self.launch(&record, spec.attach).await {
+            Ok(live) => Ok(describe(&record, Some(&live))),
             Err(refusal) => {
-                self.sessions.lock().await.remove(&id);
+                self.book.lock().await.records.remove(&record.id);
+                self.unsave(&record.id);
                 Err(refusal)
             }
         }
     }
 
-    /// Keeps an idle connection to a master; when the master goes, so
-    /// does its entry (whether sessd started it or adopted it).
-    fn watch(self: &Arc<Self>, id: String) {
+    /// Starts a master for `record` and watches it.
+    async fn launch(self: &Arc<Self>, record: &Record, attach: bool) -> Result<SessionInfo> {
+        let live = spawn::master(&self.dirs, record, attach).await?;
+        let master = live.master_pid.unwrap_or(0);
+        self.book.lock().await.live.insert(record.id.clone(), master);
+        self.watch(record.id.clone(), master);
+        Ok(live)
+    }
+
+    /// Keeps an idle `Watch` connection to a master; its answer (or its
+    /// hangup) means the session's program is over.
+    fn watch(self: &Arc<Self>, id: String, master: u32) {
         let registry = Arc::clone(self);
         tokio::spawn(async move {
-            if let Ok(mut stream) = wire::dial(&registry.dirs.master_socket(&id)).await {
-                let mut buf = [0u8; 64];
-                while matches!(stream.read(&mut buf).await, Ok(n) if n > 0) {}
-            }
-            registry.forget(&id).await;
+            let last = async {
+                let mut stream = wire::dial(&registry.dirs.master_socket(&id)).await?;
+                wire::send(&mut stream, &MasterRequest::Watch).await?;
+                wire::recv::<Reply>(&mut stream).await
+            };
+            let last = match last.await {
+                Ok(Reply::Session(info)) => Some(info),
+                _ => None,
+            };
+            registry.ended(&id, master, last).await;
         });
     }
 
-    async fn launch(&self, launch: &Launch) -> Result<SessionInfo, Refusal> {
-        let failed =
-            |e: &dyn std::fmt::Display| Refusal::Failed(format!("cannot start a master: {e}"));
-        let exe = std::env::current_exe().map_err(|e| failed(&e))?;
-        let mut child = tokio::process::Command::new(exe)
-            .arg("--master")
-            .env("SESS_RUNTIME_DIR", &self.dirs.runtime)
-            .env("SESS_STATE_DIR", &self.dirs.state)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| failed(&e))?;
-        let mut stdin = child.stdin.take().expect("piped");
-        let mut stdout = child.stdout.take().expect("piped");
-        stdin.write_all(&frame::encode(launch)).await.map_err(|e| failed(&e))?;
-        drop(stdin);
-        let mut answer = Vec::new();
-        let read = tokio::time::timeout(MASTER_TIMEOUT * 2, stdout.read_to_end(&mut answer));
-        let result = match read.await {
-            Ok(Ok(_)) => match frame::split(&answer) {
-                Ok(Some((body, _))) => frame::decode::<Launched>(body).map_err(|e| failed(&e)),
-                _ => Err(failed(&"the master ended without an answer")),
-            },
-            Ok(Err(e)) => Err(failed(&e)),
-            Err(_) => Err(failed(&"the master did not answer in time")),
-        };
-        // The master is our child until it ends; reap it then.
-        tokio::spawn(async move {
-            let _ = child.wait().await;
-        });
-        match result? {
-            Launched::Running(info) => {
-                info!(id = %info.id, name = %info.name, pid = ?info.pid, "session started");
-                Ok(info)
-            }
-            Launched::Failed(refusal) => Err(refusal),
+    /// A master has gone: kept sessions stay, `stopped`; others vanish.
+    async fn ended(&self, id: &str, master: u32, last: Option<SessionInfo>) {
+        let mut book = self.book.lock().await;
+        if book.live.get(id) != Some(&master) {
+            return; // a newer master holds the session now
         }
+        book.live.remove(id);
+        let Some(record) = book.records.get_mut(id) else { return };
+        if record.keep {
+            record.desired = Desired::Stopped;
+            if let Some(last) = last {
+                record.exit_status = last.exit_status;
+                record.last_use = last.last_use;
+            }
+            info!(id, status = ?record.exit_status, "session stopped");
+            self.save(record);
+        } else {
+            info!(id, "session gone");
+            book.records.remove(id);
+            self.unsave(id);
+        }
+    }
+
+    /// Ends the program: SIGHUP, SIGTERM, SIGKILL after `stop-timeout`.
+    /// Returns once the master is gone.
+    async fn stop_program(&self, id: &str) -> Result<()> {
+        let (timeout_ms, master) = {
+            let book = self.book.lock().await;
+            let record = book.records.get(id).ok_or(Refusal::NoSuchSession)?;
+            (record.attributes.stop_timeout_ms, book.live.get(id).copied())
+        };
+        if master.is_none() {
+            return Ok(());
+        }
+        let timeout = Duration::from_millis(timeout_ms) + MASTER_TIMEOUT;
+        match self.call_master(id, &MasterRequest::Kill { timeout_ms }, timeout).await {
+            Ok(_) => {}
+            Err(e) if gone(&e) => {}
+            Err(e) => return Err(failed(format!("session {id} did not stop: {e}"))),
+        }
+        // The watch settles the record; wait for it so the caller sees it.
+        for _ in 0..200 {
+            if self.book.lock().await.live.get(id) != master.as_ref() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        Ok(())
+    }
+
+    /// `sesskill`: stop the session and forget it.
+    pub async fn kill(&self, target: &str) -> Result<()> {
+        let id = self.lookup(target).await?;
+        self.stop_program(&id).await?;
+        self.book.lock().await.records.remove(&id);
+        self.unsave(&id);
+        Ok(())
+    }
+
+    pub async fn manage(self: &Arc<Self>, target: &str, verb: sess_proto::Verb) -> Result<()> {
+        use sess_proto::Verb;
+        let id = self.lookup(target).await?;
+        match verb {
+            Verb::Start => self.start(&id).await,
+            Verb::Stop => {
+                self.set_desired(&id, Desired::Stopped).await;
+                self.stop_program(&id).await
+            }
+            Verb::Restart => {
+                self.set_desired(&id, Desired::Stopped).await;
+                self.stop_program(&id).await?;
+                self.start(&id).await
+            }
+            Verb::Suspend => self.signal(&id, Signal::SIGSTOP, Desired::Suspended).await,
+            Verb::Resume => self.signal(&id, Signal::SIGCONT, Desired::Running).await,
+            Verb::Remove { force } => {
+                if !force && let Some(pid) = self.info(&id).await?.pid {
+                    return Err(Refusal::Running(pid));
+                }
+                self.kill(&id).await
+            }
+        }
+    }
+
+    async fn set_desired(&self, id: &str, desired: Desired) {
+        let mut book = self.book.lock().await;
+        if let Some(record) = book.records.get_mut(id) {
+            record.desired = desired;
+            self.save(record);
+        }
+    }
+
+    /// Starts the program of a stopped or waiting session (no terminal).
+    async fn start(self: &Arc<Self>, id: &str) -> Result<()> {
+        let record = {
+            let mut book = self.book.lock().await;
+            if book.live.contains_key(id) {
+                return Ok(());
+            }
+            let record = book.records.get_mut(id).ok_or(Refusal::NoSuchSession)?;
+            record.desired = Desired::Running;
+            record.exit_status = None;
+            self.save(record);
+            record.clone()
+        };
+        if let Err(refusal) = self.launch(&record, false).await {
+            self.set_desired(id, Desired::Stopped).await;
+            return Err(refusal);
+        }
+        Ok(())
+    }
+
+    /// Signals every process of the session's kernel session.
+    async fn signal(&self, id: &str, sig: Signal, desired: Desired) -> Result<()> {
+        let pid = self.info(id).await?.pid.ok_or(Refusal::NotRunning)?;
+        kernel_session::signal_all(Pid::from_raw(pid as i32), sig);
+        self.set_desired(id, desired).await;
+        Ok(())
+    }
+
+    pub async fn get(&self, target: &str, key: Option<&str>) -> Result<Vec<(String, String)>> {
+        let info = self.info(target).await?;
+        let book = self.book.lock().await;
+        let record = book.records.get(&info.id).ok_or(Refusal::NoSuchSession)?;
+        let read_only = |key: &str| -> Option<String> {
+            Some(match key {
+                "id" => info.id.clone(),
+                "pid" => info.pid.map_or("none".into(), |p| p.to_string()),
+                "state" => format!("{:?}", info.state).to_lowercase(),
+                "created-at" => sess_sys::rfc3339(info.created_at),
+                "last-use" => sess_sys::rfc3339(info.last_use),
+                "runtime" => {
+                    let ms = sess_sys::now_ms().saturating_sub(info.created_at);
+                    humantime::format_duration(Duration::from_secs(ms / 1000)).to_string()
+                }
+                _ => return None,
+            })
+        };
+        let value = |key: &str| attrs::get(record, key).or_else(|| read_only(key));
+        match key {
+            Some(key) => match value(key) {
+                Some(v) => Ok(vec![(key.to_owned(), v)]),
+                None => Err(Refusal::BadAttribute(format!(
+                    "unknown attribute '{key}'; known: {}",
+                    attrs::SETTABLE.join(", ")
+                ))),
+            },
+            None => Ok(attrs::SETTABLE
+                .iter()
+                .chain(attrs::READ_ONLY)
+                .filter_map(|k| Some((k.to_string(), value(k)?)))
+                .collect()),
+        }
+    }
+
+    pub async fn set(&self, target: &str, key: &str, value: &str) -> Result<()> {
+        let mut book = self.book.lock().await;
+        let id = book.lookup(target).ok_or(Refusal::NoSuchSession)?;
+        let mut record = book.records[&id].clone();
+        attrs::set(&mut record, key, value).map_err(Refusal::BadAttribute)?;
+        if record.name != book.records[&id].name && book.names().contains(&record.name) {
+            return Err(Refusal::NameTaken(record.name));
+        }
+        self.save(&record);
+        book.records.insert(id, record);
+        Ok(())
+    }
+
+    pub async fn set_title(&self, target: &str, title: &str) -> Result<()> {
+        let title = crate::master::truncate(title, crate::master::MAX_TITLE).to_owned();
+        let mut book = self.book.lock().await;
+        let id = book.lookup(target).ok_or(Refusal::NoSuchSession)?;
+        let record = book.records.get_mut(&id).expect("looked up");
+        record.title = title;
+        self.save(record);
+        Ok(())
+    }
+
+    pub async fn export(&self, target: &str) -> Result<String> {
+        let book = self.book.lock().await;
+        let id = book.lookup(target).ok_or(Refusal::NoSuchSession)?;
+        let r = &book.records[&id];
+        let definition = Definition {
+            name: r.name.clone(),
+            title: r.title.clone(),
+            command: r.command.clone(),
+            cwd: r.cwd.clone(),
+            env: r.env.clone(),
+            keep: r.keep,
+            attributes: r.attributes.clone(),
+        };
+        Ok(serde_json::to_string_pretty(&definition).expect("plain data"))
+    }
+
+    /// Files an exported definition as a new session (new id, a free name;
+    /// `waiting` if it starts suspended, else `stopped`).
+    pub async fn import(&self, json: &str) -> Result<SessionInfo> {
+        let d: Definition = serde_json::from_str(json)
+            .map_err(|e| failed(format!("not a session definition: {e}")))?;
+        if d.command.is_empty() {
+            return Err(failed("not a session definition: the command is empty"));
+        }
+        let now = sess_sys::now_ms();
+        let name = {
+            let names = self.book.lock().await.names();
+            if names.contains(&d.name) || ids::check_name(&d.name).is_err() {
+                ids::auto_name(&d.name, &names)
+            } else {
+                d.name.clone()
+            }
+        };
+        let record = Record {
+            format: FORMAT,
+            id: String::new(),
+            name: String::new(),
+            title: d.title,
+            command: d.command,
+            cwd: d.cwd,
+            env: d.env,
+            keep: d.keep,
+            desired: if d.attributes.start_suspended { Desired::Waiting } else { Desired::Stopped },
+            attributes: d.attributes,
+            created_at: now,
+            last_use: now,
+            exit_status: None,
+            size: sess_proto::WinSize { rows: 24, cols: 80 },
+        };
+        let record = self.file(record, Some(&name)).await?;
+        Ok(describe(&record, None))
     }
 }

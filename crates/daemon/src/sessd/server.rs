@@ -9,9 +9,6 @@ use std::time::Duration;
 use tokio::net::{UnixListener, UnixStream};
 use tracing::{Instrument, debug, info_span, warn};
 
-/// How long `sesskill` waits before SIGKILL (SPEC `stop-timeout`).
-pub const STOP_TIMEOUT: Duration = Duration::from_secs(5);
-
 pub async fn serve(listener: UnixListener, registry: Arc<Registry>) {
     let mut next = 0u64;
     loop {
@@ -51,34 +48,38 @@ async fn connection(mut stream: UnixStream, registry: Arc<Registry>) {
     }
 }
 
+fn done(result: Result<(), sess_proto::Refusal>) -> Reply {
+    result.map_or_else(Reply::Refused, |()| Reply::Ok)
+}
+
 async fn answer(registry: &Arc<Registry>, request: Request) -> Reply {
     match request {
-        Request::Create(spec) => match registry.create(spec).await {
-            Ok(info) => Reply::Session(info),
-            Err(refusal) => Reply::Refused(refusal),
-        },
+        Request::Create(spec) => {
+            registry.create(spec).await.map_or_else(Reply::Refused, Reply::Session)
+        }
         Request::List => Reply::Sessions(registry.list().await),
-        Request::Resolve { target } => registry.forward(&target, MasterRequest::Info).await,
+        Request::Resolve { target } => {
+            registry.info(&target).await.map_or_else(Reply::Refused, Reply::Session)
+        }
         Request::Disconnect { target } => {
             registry.forward(&target, MasterRequest::Disconnect).await
         }
         Request::SetPending { target, pending } => {
             registry.forward(&target, MasterRequest::SetPending(pending)).await
         }
-        Request::SetTitle { target, title } => {
-            registry.forward(&target, MasterRequest::SetTitle(title)).await
+        Request::SetTitle { target, title } => done(registry.set_title(&target, &title).await),
+        Request::Kill { target } => done(registry.kill(&target).await),
+        Request::Manage { target, verb } => done(registry.manage(&target, verb).await),
+        Request::Get { target, key } => registry
+            .get(&target, key.as_deref())
+            .await
+            .map_or_else(Reply::Refused, Reply::Attributes),
+        Request::Set { target, key, value } => done(registry.set(&target, &key, &value).await),
+        Request::Export { target } => {
+            registry.export(&target).await.map_or_else(Reply::Refused, Reply::Text)
         }
-        Request::Kill { target } => {
-            let timeout_ms = STOP_TIMEOUT.as_millis() as u64;
-            match registry.forward(&target, MasterRequest::Kill { timeout_ms }).await {
-                Reply::Ok => {
-                    if let Some(id) = registry.lookup(&target).await {
-                        registry.forget(&id).await;
-                    }
-                    Reply::Ok
-                }
-                other => other,
-            }
+        Request::Import { json } => {
+            registry.import(&json).await.map_or_else(Reply::Refused, Reply::Session)
         }
     }
 }

@@ -1,0 +1,5 @@
+//! `session`: see `man session`.
+
+fn main() {
+    std::process::exit(sess_client::main_session());
+}
