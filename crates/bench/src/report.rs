@@ -1,0 +1,252 @@
+//! The results: one Markdown table for all tools (absolute numbers and
+//! ratios against the raw pty), then sess's targets marked PASS or FAIL.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use crate::measure::Memory;
+use crate::stats::{median, percentile};
+use crate::tools::Kind;
+
+/// The measurements, as named on the command line (`--skip`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
+pub enum Phase {
+    Throughput,
+    Echo,
+    Reconnect,
+    Memory,
+}
+
+/// Everything measured for one tool.
+#[derive(Default)]
+pub struct ToolResult {
+    /// MiB/s of each throughput run.
+    pub rates: Vec<f64>,
+    /// Each run's MiB/s over the raw pty's in the same round.
+    pub ratios: Vec<f64>,
+    /// Tool CPU seconds per 64 MiB of each throughput run.
+    pub cpu: Vec<f64>,
+    /// Bytes the terminal received per pass, each run.
+    pub bytes_seen: Vec<f64>,
+    /// Echo round trips, µs.
+    pub echo_us: Vec<f64>,
+    /// Reconnect times, ms.
+    pub reconnect_ms: Vec<f64>,
+    pub memory: Option<Memory>,
+    /// Phases that failed, with why.
+    pub errors: BTreeMap<Phase, String>,
+}
+
+impl ToolResult {
+    fn throughput(&self) -> Option<f64> {
+        (!self.rates.is_empty()).then(|| median(&self.rates))
+    }
+    /// Throughput relative to the raw pty: the median of the per-round
+    /// ratios, which are less sensitive to the machine's drift than the
+    /// ratio of the medians.
+    fn throughput_ratio(&self) -> Option<f64> {
+        (!self.ratios.is_empty()).then(|| median(&self.ratios))
+    }
+    fn cpu(&self) -> Option<f64> {
+        (!self.cpu.is_empty()).then(|| median(&self.cpu))
+    }
+    fn echo(&self, p: f64) -> Option<f64> {
+        (!self.echo_us.is_empty()).then(|| percentile(&self.echo_us, p))
+    }
+    fn reconnect(&self) -> Option<f64> {
+        (!self.reconnect_ms.is_empty()).then(|| median(&self.reconnect_ms))
+    }
+}
+
+/// The project's targets for sess.
+pub struct Targets;
+
+impl Targets {
+    pub const THROUGHPUT_MIN_RATIO: f64 = 0.9;
+    pub const ECHO_P50_MAX_RATIO: f64 = 1.8;
+    pub const PSS_PER_SESSION_MAX_KIB: f64 = 256.0;
+    pub const CPU_PER_64MIB_MAX_S: f64 = 1.0;
+}
+
+/// One sess target checked: its text, the measured value, and the verdict
+/// (None when it could not be measured).
+pub struct Verdict {
+    pub target: String,
+    pub value: String,
+    pub pass: Option<bool>,
+}
+
+/// Formats a number with a sensible number of digits.
+fn num(v: f64) -> String {
+    match v.abs() {
+        a if a >= 100.0 => format!("{v:.0}"),
+        a if a >= 10.0 => format!("{v:.1}"),
+        _ => format!("{v:.2}"),
+    }
+}
+
+/// The results table (Markdown) for `kinds` in order.
+pub fn table(kinds: &[Kind], results: &BTreeMap<Kind, ToolResult>) -> String {
+    let raw = results.get(&Kind::Raw);
+    let raw_p50 = raw.and_then(|r| r.echo(50.0));
+    let mut out = String::new();
+    out.push_str(
+        "| tool | throughput MiB/s | × raw | tool CPU s / 64 MiB | echo p50 µs | × raw \
+         | echo p99 µs | reconnect ms | PSS 1st session KiB | PSS / extra session KiB |\n",
+    );
+    out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for &kind in kinds {
+        let Some(r) = results.get(&kind) else {
+            continue;
+        };
+        let cell = |phase: Phase, v: Option<String>| match (v, r.errors.contains_key(&phase)) {
+            (_, true) => "error".to_string(),
+            (Some(v), _) => v,
+            (None, _) => "–".to_string(),
+        };
+        let ratio = |v: Option<f64>, base: Option<f64>| match (v, base) {
+            (Some(v), Some(b)) if b > 0.0 => Some(format!("{v_b:.2}", v_b = v / b)),
+            _ => None,
+        };
+        let memory = r.memory.as_ref();
+        let cols = [
+            cell(Phase::Throughput, r.throughput().map(num)),
+            cell(Phase::Throughput, r.throughput_ratio().map(|v| format!("{v:.2}"))),
+            cell(Phase::Throughput, r.cpu().map(num)),
+            cell(Phase::Echo, r.echo(50.0).map(num)),
+            cell(Phase::Echo, ratio(r.echo(50.0), raw_p50)),
+            cell(Phase::Echo, r.echo(99.0).map(num)),
+            cell(Phase::Reconnect, r.reconnect().map(num)),
+            cell(Phase::Memory, memory.map(|m| num(m.first.total as f64))),
+            cell(Phase::Memory, memory.map(|m| num(m.per_extra_kib))),
+        ];
+        let _ = writeln!(out, "| {} | {} |", kind.name(), cols.join(" | "));
+    }
+    out
+}
+
+/// Notes under the table: what reached the terminal, sessd's share, errors.
+pub fn notes(kinds: &[Kind], results: &BTreeMap<Kind, ToolResult>) -> String {
+    let mut out = String::new();
+    let seen: Vec<String> = kinds
+        .iter()
+        .filter_map(|k| {
+            let r = results.get(k)?;
+            (!r.bytes_seen.is_empty())
+                .then(|| format!("{} {} MiB", k.name(), num(median(&r.bytes_seen) / 1048576.0)))
+        })
+        .collect();
+    if !seen.is_empty() {
+        let _ = writeln!(out, "- Bytes reaching the terminal per pass: {}.", seen.join(", "));
+    }
+    let anon: Vec<String> = kinds
+        .iter()
+        .filter_map(|k| {
+            let m = results.get(k)?.memory.as_ref()?;
+            Some(format!("{} {} KiB", k.name(), num(m.per_extra_anon_kib)))
+        })
+        .collect();
+    if !anon.is_empty() {
+        let _ =
+            writeln!(out, "- Anonymous part of the PSS per extra session: {}.", anon.join(", "));
+    }
+    if let Some(d) = results.get(&Kind::Sess).and_then(|r| r.memory.as_ref()?.daemon) {
+        let _ = writeln!(
+            out,
+            "- sessd PSS: {} KiB, {} KiB of it anonymous (included in sess's \"1st session\").",
+            d.total, d.anon
+        );
+    }
+    for &kind in kinds {
+        for (phase, e) in results.get(&kind).map(|r| &r.errors).into_iter().flatten() {
+            let _ = writeln!(out, "- {} {phase:?} error: {e}", kind.name());
+        }
+    }
+    out
+}
+
+/// sess's targets, each with its verdict.
+pub fn verdicts(results: &BTreeMap<Kind, ToolResult>) -> Vec<Verdict> {
+    let sess = results.get(&Kind::Sess);
+    let raw = results.get(&Kind::Raw);
+    let ratio = |f: &dyn Fn(&ToolResult) -> Option<f64>| Some(f(sess?)? / f(raw?)?);
+    let check =
+        |target: String, value: Option<f64>, unit: &str, pass: &dyn Fn(f64) -> bool| Verdict {
+            target,
+            value: value.map_or("not measured".to_string(), |v| format!("{}{unit}", num(v))),
+            pass: value.map(pass),
+        };
+    vec![
+        check(
+            format!("throughput ≥ {} × raw", Targets::THROUGHPUT_MIN_RATIO),
+            sess.and_then(ToolResult::throughput_ratio),
+            " × raw",
+            &|v| v >= Targets::THROUGHPUT_MIN_RATIO,
+        ),
+        check(
+            format!("echo p50 ≤ {} × raw", Targets::ECHO_P50_MAX_RATIO),
+            ratio(&|r| r.echo(50.0)),
+            " × raw",
+            &|v| v <= Targets::ECHO_P50_MAX_RATIO,
+        ),
+        check(
+            format!("PSS per extra idle session ≤ {} KiB", Targets::PSS_PER_SESSION_MAX_KIB),
+            sess.and_then(|r| r.memory.as_ref()).map(|m| m.per_extra_kib),
+            " KiB",
+            &|v| v <= Targets::PSS_PER_SESSION_MAX_KIB,
+        ),
+        check(
+            format!("tool CPU per 64 MiB ≤ {} s", Targets::CPU_PER_64MIB_MAX_S),
+            sess.and_then(ToolResult::cpu),
+            " s",
+            &|v| v <= Targets::CPU_PER_64MIB_MAX_S,
+        ),
+    ]
+}
+
+/// The verdicts as a Markdown table.
+pub fn verdict_table(verdicts: &[Verdict]) -> String {
+    let mut out = String::from("| sess target | measured | result |\n|---|---:|---|\n");
+    for v in verdicts {
+        let result = match v.pass {
+            Some(true) => "PASS",
+            Some(false) => "FAIL",
+            None => "not measured",
+        };
+        let _ = writeln!(out, "| {} | {} | {result} |", v.target, v.value);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_shows_ratios_and_errors() {
+        let mut results = BTreeMap::new();
+        results.insert(
+            Kind::Raw,
+            ToolResult {
+                rates: vec![100.0],
+                ratios: vec![1.0],
+                echo_us: vec![10.0, 20.0],
+                ..Default::default()
+            },
+        );
+        let mut sess = ToolResult {
+            rates: vec![95.0, 90.0, 99.0],
+            ratios: vec![0.95, 0.9, 0.99],
+            ..Default::default()
+        };
+        sess.errors.insert(Phase::Echo, "boom".into());
+        results.insert(Kind::Sess, sess);
+        let t = table(&[Kind::Raw, Kind::Sess], &results);
+        assert!(t.contains("| raw pty | 100 | 1.00 | – | 15.0 | 1.00 |"), "{t}");
+        assert!(t.contains("| sess | 95.0 | 0.95 | – | error | error | error |"), "{t}");
+        let v = verdicts(&results);
+        assert_eq!(v[0].pass, Some(true));
+        assert_eq!(v[1].pass, None);
+        assert!(notes(&[Kind::Sess], &results).contains("boom"));
+    }
+}
