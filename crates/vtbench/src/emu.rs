@@ -532,7 +532,9 @@ impl Emu for Alacritty {
             (Self::history(g, history), Self::screen(g), (g.cursor.point.line.0 as usize, g.cursor.point.column.0))
         });
         model::write_history(&mut out, &hist, rows);
-        out.push_str("\x1b[H\x1b[2J");
+        // ED 0 from home, not ED 2: some terminals (alacritty, avt, VTE)
+        // push the screen into scrollback on ED 2.
+        out.push_str("\x1b[H\x1b[J");
         paint(&mut out, &primary);
         if alt {
             // 1049 saves the primary cursor as it switches.

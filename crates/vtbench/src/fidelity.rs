@@ -36,7 +36,7 @@ pub fn cases() -> Vec<Case> {
         case(
             "underline styles and underline colour (4:x, 58)",
             "\x1b[4:3mcurly\x1b[0m \x1b[4:2mdouble\x1b[0m \x1b[4:4mdotted\x1b[0m \
-             \x1b[4;58;2;255;0;0mred-ul\x1b[0m \x1b[4;58;5;33mul33\x1b[0m",
+             \x1b[4;58:2::255:0:0mred-ul\x1b[0m \x1b[4;58:5:33mul33\x1b[0m",
             "",
         ),
         case(
@@ -151,8 +151,19 @@ pub fn chunk_split(k: Kind) -> (usize, usize) {
         e.feed(&bytes[..i]);
         e.feed(&bytes[i..]);
         if e.snap(HISTORY) != want {
+            if std::env::var_os("VTBENCH_DEBUG").is_some() {
+                let at = String::from_utf8_lossy(&bytes[i.saturating_sub(8)..(i + 8).min(bytes.len())]).into_owned();
+                let got = e.snap(HISTORY);
+                let text = |s: &crate::model::Snap| -> Vec<String> {
+                    s.rows.iter().map(|r| r.cells.iter().map(|c| c.text.as_str()).collect()).collect()
+                };
+                let (w, g) = (text(&want), text(&got));
+                let row = w.iter().zip(&g).position(|(a, b)| a != b).unwrap_or(0);
+                eprintln!("{}: split {i} ({at:?}): whole {:?} split {:?} bytes {:02x?}", k.name(), w[row], g[row], &bytes[i.saturating_sub(5)..(i + 5).min(bytes.len())]);
+            }
             bad += 1;
         }
     }
     (bad, bytes.len() + 1)
 }
+

@@ -43,6 +43,25 @@ fn speed(k: Kind, input: &[u8], cols: usize, rows: usize, runs: usize) -> f64 {
     rates[rates.len() / 2]
 }
 
+/// The bare `vte` parser (shared by vt100 and alacritty_terminal) with a
+/// no-op handler: a calibration line for this machine.
+fn vte_only(input: &[u8], runs: usize) -> f64 {
+    struct Nop;
+    impl alacritty_terminal::vte::Perform for Nop {}
+    let mut rates: Vec<f64> = (0..runs)
+        .map(|_| {
+            let mut p = alacritty_terminal::vte::Parser::new();
+            let t = Instant::now();
+            for c in input.chunks(CHUNK) {
+                p.advance(&mut Nop, c);
+            }
+            input.len() as f64 / MIB / t.elapsed().as_secs_f64()
+        })
+        .collect();
+    rates.sort_by(f64::total_cmp);
+    rates[rates.len() / 2]
+}
+
 fn bench(quick: bool) {
     let size = if quick { 4 << 20 } else { 32 << 20 };
     let runs = if quick { 3 } else { 5 };
@@ -65,6 +84,14 @@ fn bench(quick: bool) {
         let pass = if r[1] >= 64.0 && m50 >= 64.0 { "yes" } else { "NO" };
         println!("| {} | {:.0} | {:.0} | {:.0} | {:.0} | {pass} |", k.name(), r[0], r[1], r[2], m50);
     }
+    let r: Vec<f64> = inputs.iter().map(|(_, i)| vte_only(i, runs)).collect();
+    println!(
+        "| (calibration: bare vte parser, no-op handler) | {:.0} | {:.0} | {:.0} | {:.0} | |",
+        r[0],
+        r[1],
+        r[2],
+        vte_only(&mixed50, runs)
+    );
     println!();
 }
 
@@ -112,13 +139,18 @@ fn robustness() {
     huge.extend_from_slice(b"\x1b[");
     huge.extend(std::iter::repeat_n(*b"1;", 100_000).flatten());
     huge.extend_from_slice(b"m after\r\n");
-    let mut osc = b"\x1b]2;".to_vec();
-    osc.resize(10 << 20, b'A');
+    let osc = |n: usize| {
+        let mut v = b"\x1b]2;".to_vec();
+        v.resize(n, b'A');
+        v
+    };
     let inputs: Vec<(&str, Vec<u8>)> = vec![
         ("8 MiB random bytes", random),
         ("4 MiB truncated escapes", truncated),
         ("huge parameters", huge),
-        ("10 MB OSC, no terminator", osc),
+        ("1 MiB OSC, no terminator", osc(1 << 20)),
+        ("10 MiB OSC, no terminator", osc(10 << 20)),
+        ("resize storm (mixed, resized every 4 KiB)", inputs::mixed(4 << 20, 24)),
     ];
     println!("## Robustness\n");
     println!("Time to feed; heap growth of the emulator afterwards. 80x24, 500 lines of scrollback.\n");
@@ -130,11 +162,18 @@ fn robustness() {
             .into_iter()
             .map(|k| {
                 let input = input.clone();
+                let name = name.to_owned();
                 guarded(Duration::from_secs(60), move || {
                     let before = alloc::live();
                     let mut e = k.make(80, 24, 500);
-                    for c in input.chunks(CHUNK) {
+                    let storm = name.starts_with("resize");
+                    const SIZES: [(usize, usize); 4] = [(200, 50), (1, 1), (13, 7), (80, 24)];
+                    for (i, c) in input.chunks(CHUNK).enumerate() {
                         e.feed(c);
+                        if storm {
+                            let (cols, rows) = SIZES[i % SIZES.len()];
+                            e.resize(cols, rows);
+                        }
                     }
                     // Does it still work afterwards?
                     e.feed(b"\x07\x1b\\\x18\x1b[0m\r\nalive");

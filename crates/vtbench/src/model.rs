@@ -199,7 +199,7 @@ pub fn write_history(out: &mut String, rows: &[Row], screen_rows: usize) {
         return;
     }
     let mut style = Style::default();
-    out.push_str("\x1b[0m\x1b[H\x1b[2J");
+    out.push_str("\x1b[0m\x1b[H\x1b[J");
     for r in rows {
         write_row(out, r, &mut style);
         if !r.wrapped {
