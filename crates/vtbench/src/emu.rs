@@ -76,7 +76,14 @@ pub struct Vt100 {
 
 impl Vt100 {
     pub fn new(cols: usize, rows: usize, scrollback: usize) -> Self {
-        Self { p: vt100::Parser::new_with_callbacks(nz(rows), nz(cols), scrollback, Vt100Cb::default()) }
+        Self {
+            p: vt100::Parser::new_with_callbacks(
+                nz(rows),
+                nz(cols),
+                scrollback,
+                Vt100Cb::default(),
+            ),
+        }
     }
 
     fn col(c: vt100::Color) -> Col {
@@ -112,7 +119,12 @@ impl Vt100 {
                 } else {
                     (" ".to_owned(), 1)
                 };
-                let style = Style { fg: Self::col(cell.fgcolor()), bg: Self::col(cell.bgcolor()), ul: Col::Default, attrs: a };
+                let style = Style {
+                    fg: Self::col(cell.fgcolor()),
+                    bg: Self::col(cell.bgcolor()),
+                    ul: Col::Default,
+                    attrs: a,
+                };
                 Cell { text, width, style }
             })
             .collect();
@@ -238,7 +250,12 @@ impl Avt {
                     }
                 }
                 let text = if c.width() == 0 { String::new() } else { c.char().to_string() };
-                let style = Style { fg: Self::col(p.foreground()), bg: Self::col(p.background()), ul: Col::Default, attrs: a };
+                let style = Style {
+                    fg: Self::col(p.foreground()),
+                    bg: Self::col(p.background()),
+                    ul: Col::Default,
+                    attrs: a,
+                };
                 Cell { text, width: c.width(), style }
             })
             .collect();
@@ -424,7 +441,12 @@ impl Alacritty {
                 a |= bit;
             }
         }
-        Style { fg: Self::col(c.fg), bg: Self::col(c.bg), ul: c.underline_color().map_or(Col::Default, Self::col), attrs: a }
+        Style {
+            fg: Self::col(c.fg),
+            bg: Self::col(c.bg),
+            ul: c.underline_color().map_or(Col::Default, Self::col),
+            attrs: a,
+        }
     }
 
     fn row(grid: &Grid<ACell>, line: Line) -> Row {
@@ -507,7 +529,10 @@ impl Emu for Alacritty {
         let p = grid.cursor.point;
         let mut modes: std::collections::BTreeMap<_, _> =
             ALAC_MODES.iter().map(|(f, name, ..)| (*name, mode.contains(*f).to_string())).collect();
-        modes.insert("kitty_keyboard", (mode & TermMode::KITTY_KEYBOARD_PROTOCOL).bits().to_string());
+        modes.insert(
+            "kitty_keyboard",
+            (mode & TermMode::KITTY_KEYBOARD_PROTOCOL).bits().to_string(),
+        );
         Snap {
             rows: Self::screen(grid),
             history,
@@ -529,7 +554,11 @@ impl Emu for Alacritty {
         let cols = self.term.columns();
         let alt = self.term.mode().contains(TermMode::ALT_SCREEN);
         let (hist, primary, pcursor) = self.with_primary(|g| {
-            (Self::history(g, history), Self::screen(g), (g.cursor.point.line.0 as usize, g.cursor.point.column.0))
+            (
+                Self::history(g, history),
+                Self::screen(g),
+                (g.cursor.point.line.0 as usize, g.cursor.point.column.0),
+            )
         });
         model::write_history(&mut out, &hist, rows);
         // ED 0 from home, not ED 2: some terminals (alacritty, avt, VTE)
@@ -553,7 +582,8 @@ impl Emu for Alacritty {
         let (row, col) = (c.point.line.0.max(0) as usize, c.point.column.0);
         if c.input_needs_wrap {
             let line = Self::row(grid, c.point.line);
-            let last = if line.cells[cols - 1].width == 0 && cols > 1 { cols - 2 } else { cols - 1 };
+            let last =
+                if line.cells[cols - 1].width == 0 && cols > 1 { cols - 2 } else { cols - 1 };
             let mut st = Style::default();
             cup(&mut out, row, last);
             model::sgr(&mut out, &st, &line.cells[last].style);

@@ -23,7 +23,8 @@ fn case(name: &'static str, setup: impl Into<String>, probe: impl Into<String>) 
 pub fn cases() -> Vec<Case> {
     let rows: String = (1..=ROWS).map(|r| format!("\x1b[{r};1Hrow {r}")).collect();
     let long: String = (0..200).map(|i| (b'a' + (i % 26) as u8) as char).collect();
-    let history: String = (0..600).map(|n| format!("\x1b[3{}mline {n}\x1b[0m\r\n", n % 8)).collect();
+    let history: String =
+        (0..600).map(|n| format!("\x1b[3{}mline {n}\x1b[0m\r\n", n % 8)).collect();
     vec![
         case(
             "colours 16/256/rgb + bold dim italic ul inverse strike blink, pen",
@@ -58,7 +59,11 @@ pub fn cases() -> Vec<Case> {
             "x",
         ),
         case("soft-wrapped long line", long, ""),
-        case("saved cursor (DECSC) + its pen", "\x1b[5;10H\x1b[31m\x1b7\x1b[1;1H\x1b[0mhome", "\x1b8X"),
+        case(
+            "saved cursor (DECSC) + its pen",
+            "\x1b[5;10H\x1b[31m\x1b7\x1b[1;1H\x1b[0mhome",
+            "\x1b8X",
+        ),
         case("autowrap off (DECAWM)", "\x1b[?7l", "x".repeat(100)),
         case("cursor in pending-wrap state", format!("\x1b[3;1H{}", "w".repeat(80)), "Z"),
         case("scrollback: last 500 lines, coloured", history, ""),
@@ -118,7 +123,13 @@ pub fn matrix() -> String {
             for j in KINDS.into_iter().filter(|j| *j != k) {
                 let o = judge(j, c, &rep);
                 if let Some(d) = &o {
-                    let _ = writeln!(notes, "- {} / {} / judged by {}: {d}", c.name, k.name(), j.name());
+                    let _ = writeln!(
+                        notes,
+                        "- {} / {} / judged by {}: {d}",
+                        c.name,
+                        k.name(),
+                        j.name()
+                    );
                 }
                 marks.push(mark(&o));
             }
@@ -152,18 +163,28 @@ pub fn chunk_split(k: Kind) -> (usize, usize) {
         e.feed(&bytes[i..]);
         if e.snap(HISTORY) != want {
             if std::env::var_os("VTBENCH_DEBUG").is_some() {
-                let at = String::from_utf8_lossy(&bytes[i.saturating_sub(8)..(i + 8).min(bytes.len())]).into_owned();
+                let at =
+                    String::from_utf8_lossy(&bytes[i.saturating_sub(8)..(i + 8).min(bytes.len())])
+                        .into_owned();
                 let got = e.snap(HISTORY);
                 let text = |s: &crate::model::Snap| -> Vec<String> {
-                    s.rows.iter().map(|r| r.cells.iter().map(|c| c.text.as_str()).collect()).collect()
+                    s.rows
+                        .iter()
+                        .map(|r| r.cells.iter().map(|c| c.text.as_str()).collect())
+                        .collect()
                 };
                 let (w, g) = (text(&want), text(&got));
                 let row = w.iter().zip(&g).position(|(a, b)| a != b).unwrap_or(0);
-                eprintln!("{}: split {i} ({at:?}): whole {:?} split {:?} bytes {:02x?}", k.name(), w[row], g[row], &bytes[i.saturating_sub(5)..(i + 5).min(bytes.len())]);
+                eprintln!(
+                    "{}: split {i} ({at:?}): whole {:?} split {:?} bytes {:02x?}",
+                    k.name(),
+                    w[row],
+                    g[row],
+                    &bytes[i.saturating_sub(5)..(i + 5).min(bytes.len())]
+                );
             }
             bad += 1;
         }
     }
     (bad, bytes.len() + 1)
 }
-

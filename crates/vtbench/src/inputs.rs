@@ -20,9 +20,35 @@ impl Rng {
 }
 
 const WORDS: &[&str] = &[
-    "the", "session", "master", "terminal", "output", "program", "screen", "cursor", "line",
-    "pty", "daemon", "scrollback", "restore", "colour", "attribute", "-rw-r--r--", "src/main.rs",
-    "1024", "Cargo.toml", "error:", "warning:", "ok", "test", "fn", "let", "mut", "=", "{", "}",
+    "the",
+    "session",
+    "master",
+    "terminal",
+    "output",
+    "program",
+    "screen",
+    "cursor",
+    "line",
+    "pty",
+    "daemon",
+    "scrollback",
+    "restore",
+    "colour",
+    "attribute",
+    "-rw-r--r--",
+    "src/main.rs",
+    "1024",
+    "Cargo.toml",
+    "error:",
+    "warning:",
+    "ok",
+    "test",
+    "fn",
+    "let",
+    "mut",
+    "=",
+    "{",
+    "}",
 ];
 
 /// (a) Plain text lines, as `cat` of a source file or a log.
@@ -59,7 +85,13 @@ pub fn mixed(size: usize, rows: usize) -> Vec<u8> {
                         let _ = write!(s, "\x1b[38;5;{}m", r.below(256));
                     }
                     2 => {
-                        let _ = write!(s, "\x1b[1;38;2;{};{};{}m", r.below(256), r.below(256), r.below(256));
+                        let _ = write!(
+                            s,
+                            "\x1b[1;38;2;{};{};{}m",
+                            r.below(256),
+                            r.below(256),
+                            r.below(256)
+                        );
                     }
                     _ => s.push_str("\x1b[01;32m"),
                 }
@@ -86,7 +118,11 @@ pub fn mixed(size: usize, rows: usize) -> Vec<u8> {
             );
         }
         for _ in 0..10 {
-            let _ = write!(s, "\x1b[{rows};1H\n\x1b[1;33m{:>6}\x1b[0m scrolled in region\x1b[K", r.below(99999));
+            let _ = write!(
+                s,
+                "\x1b[{rows};1H\n\x1b[1;33m{:>6}\x1b[0m scrolled in region\x1b[K",
+                r.below(99999)
+            );
         }
         s.push_str("\x1b[r\x1b[J");
     }
@@ -97,8 +133,24 @@ pub fn mixed(size: usize, rows: usize) -> Vec<u8> {
 /// Cyrillic and Greek.
 pub fn utf8(size: usize) -> Vec<u8> {
     const PIECES: &[&str] = &[
-        "漢字", "かなカナ", "한국어", "中文输入法", "😀", "👍🏽", "👨‍👩‍👧", "❤️", "e\u{301}",
-        "a\u{308}\u{323}", "n\u{303}", "Привет", "Ελληνικά", "ＡＢＣ", "│─┼", " ", " ", "ascii",
+        "漢字",
+        "かなカナ",
+        "한국어",
+        "中文输入法",
+        "😀",
+        "👍🏽",
+        "👨‍👩‍👧",
+        "❤️",
+        "e\u{301}",
+        "a\u{308}\u{323}",
+        "n\u{303}",
+        "Привет",
+        "Ελληνικά",
+        "ＡＢＣ",
+        "│─┼",
+        " ",
+        " ",
+        "ascii",
     ];
     let mut r = Rng::new(3);
     let mut s = String::with_capacity(size + 128);

@@ -82,7 +82,14 @@ fn bench(quick: bool) {
         let r: Vec<f64> = inputs.iter().map(|(_, i)| speed(k, i, 80, 24, runs)).collect();
         let m50 = speed(k, &mixed50, 200, 50, runs);
         let pass = if r[1] >= 64.0 && m50 >= 64.0 { "yes" } else { "NO" };
-        println!("| {} | {:.0} | {:.0} | {:.0} | {:.0} | {pass} |", k.name(), r[0], r[1], r[2], m50);
+        println!(
+            "| {} | {:.0} | {:.0} | {:.0} | {:.0} | {pass} |",
+            k.name(),
+            r[0],
+            r[1],
+            r[2],
+            m50
+        );
     }
     let r: Vec<f64> = inputs.iter().map(|(_, i)| vte_only(i, runs)).collect();
     println!(
@@ -114,8 +121,17 @@ fn robustness() {
     let random: Vec<u8> = (0..8 << 20).map(|_| r.next() as u8).collect();
     // Escape sequences cut at random places and glued together.
     const ESC: &[&str] = &[
-        "\x1b[38;2;255;128;0m", "\x1b[?1049h", "\x1b]2;title\x07", "\x1b[5;20r", "\x1b[12;40H",
-        "\x1bP+q544e\x1b\\", "\x1b[4:3m", "漢字", "😀", "\x1b]8;;http://x\x1b\\", "\x1b[?2004h",
+        "\x1b[38;2;255;128;0m",
+        "\x1b[?1049h",
+        "\x1b]2;title\x07",
+        "\x1b[5;20r",
+        "\x1b[12;40H",
+        "\x1bP+q544e\x1b\\",
+        "\x1b[4:3m",
+        "漢字",
+        "😀",
+        "\x1b]8;;http://x\x1b\\",
+        "\x1b[?2004h",
     ];
     let mut truncated = Vec::new();
     while truncated.len() < 4 << 20 {
@@ -127,9 +143,20 @@ fn robustness() {
     }
     let mut huge = Vec::new();
     for s in [
-        "\x1b[99999999;99999999H", "\x1b[65535@", "\x1b[65535L", "\x1b[99999999M", "\x1b[65535b",
-        "\x1b[99999999X", "\x1b[999999999999999999999999S", "\x1b[1;99999999r", "\x1b[?99999999h",
-        "\x1b[8;9999;9999t", "\x1b[65535T", "\x1b[65535P", "\x1b[65535I", "\x1b[65535Z",
+        "\x1b[99999999;99999999H",
+        "\x1b[65535@",
+        "\x1b[65535L",
+        "\x1b[99999999M",
+        "\x1b[65535b",
+        "\x1b[99999999X",
+        "\x1b[999999999999999999999999S",
+        "\x1b[1;99999999r",
+        "\x1b[?99999999h",
+        "\x1b[8;9999;9999t",
+        "\x1b[65535T",
+        "\x1b[65535P",
+        "\x1b[65535I",
+        "\x1b[65535Z",
     ] {
         for _ in 0..100 {
             huge.extend_from_slice(s.as_bytes());
@@ -153,7 +180,9 @@ fn robustness() {
         ("resize storm (mixed, resized every 4 KiB)", inputs::mixed(4 << 20, 24)),
     ];
     println!("## Robustness\n");
-    println!("Time to feed; heap growth of the emulator afterwards. 80x24, 500 lines of scrollback.\n");
+    println!(
+        "Time to feed; heap growth of the emulator afterwards. 80x24, 500 lines of scrollback.\n"
+    );
     println!("| input | {} | {} | {} |", KINDS[0].name(), KINDS[1].name(), KINDS[2].name());
     println!("|---|---|---|---|");
     for (name, input) in inputs {
@@ -177,9 +206,14 @@ fn robustness() {
                     }
                     // Does it still work afterwards?
                     e.feed(b"\x07\x1b\\\x18\x1b[0m\r\nalive");
-                    let alive = e.snap(0).rows.iter().any(|r| r.cells.iter().any(|c| c.text == "a"));
+                    let alive =
+                        e.snap(0).rows.iter().any(|r| r.cells.iter().any(|c| c.text == "a"));
                     let grew = alloc::live().saturating_sub(before);
-                    format!(", heap {} KiB{}", grew / 1024, if alive { "" } else { ", NOT responsive" })
+                    format!(
+                        ", heap {} KiB{}",
+                        grew / 1024,
+                        if alive { "" } else { ", NOT responsive" }
+                    )
                 })
             })
             .collect();
@@ -201,8 +235,12 @@ fn robustness() {
 
 fn memory() {
     println!("## Memory\n");
-    println!("Live heap of one idle emulator whose screen and 500-line scrollback are full of text.\n");
-    println!("| crate | 80x24 + 500, ASCII | 80x24 + 500, with combining marks | 200x50 + 500, ASCII |");
+    println!(
+        "Live heap of one idle emulator whose screen and 500-line scrollback are full of text.\n"
+    );
+    println!(
+        "| crate | 80x24 + 500, ASCII | 80x24 + 500, with combining marks | 200x50 + 500, ASCII |"
+    );
     println!("|---|---|---|---|");
     let line = |w: usize, comb: bool| -> String {
         let mut s: String = (0..w).map(|i| (b'a' + (i % 26) as u8) as char).collect();

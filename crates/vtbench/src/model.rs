@@ -114,7 +114,8 @@ impl Snap {
             }
             None
         };
-        rows(&self.rows, &other.rows, "screen").or_else(|| rows(&self.history, &other.history, "history"))
+        rows(&self.rows, &other.rows, "screen")
+            .or_else(|| rows(&self.history, &other.history, "history"))
     }
 }
 
