@@ -12,6 +12,8 @@
 //! - `control`: `sessname`, `sesslist`, `sesskill`.
 //! - `daemon`: one `sessd`, stale sockets, surviving `kill -9` of sessd.
 //! - `window`: window size, SIGWINCH, SIGCONT, output while away.
+//! - `screen`: the screen a reconnect restores, judged by an independent
+//!   emulator (vt100).
 //! - `security`: modes of dirs and sockets, unsafe runtime dirs, bad frames.
 
 mod harness;
@@ -25,6 +27,7 @@ mod disconnect;
 mod idioms;
 mod reconnect;
 mod restore;
+mod screen;
 mod security;
 mod sess;
 mod window;

@@ -111,6 +111,38 @@ impl Term {
         String::from_utf8_lossy(&self.shown.bytes.lock().unwrap()).into_owned()
     }
 
+    /// The number of bytes shown so far: a mark for [`Term::wait_bytes`].
+    pub fn mark(&self) -> usize {
+        self.shown.bytes.lock().unwrap().len()
+    }
+
+    /// Waits until `check` accepts the raw bytes shown since the byte offset
+    /// `from` (returns `Ok`), and returns its value; on timeout, panics with
+    /// `check`'s last complaint (its `Err`). For tests that feed what the
+    /// terminal received to an emulator of their own.
+    #[track_caller]
+    pub fn wait_bytes<T>(
+        &self,
+        what: &str,
+        from: usize,
+        mut check: impl FnMut(&[u8]) -> Result<T, String>,
+    ) -> T {
+        let deadline = Instant::now() + timeout();
+        let mut bytes = self.shown.bytes.lock().unwrap();
+        loop {
+            let complaint = match check(&bytes[from.min(bytes.len())..]) {
+                Ok(found) => return found,
+                Err(complaint) => complaint,
+            };
+            let now = Instant::now();
+            if now >= deadline {
+                drop(bytes);
+                panic!("timed out after {:?} waiting for {what}\n{complaint}", timeout());
+            }
+            bytes = self.shown.grew.wait_timeout(bytes, deadline - now).unwrap().0;
+        }
+    }
+
     /// Moves the cursor to the end of what is shown now.
     pub fn skip(&mut self) {
         self.cursor = self.text().len();
