@@ -48,6 +48,9 @@ use tracing::{debug, info, warn};
 /// Longest title kept (Bernstein's "long name").
 pub const MAX_TITLE: usize = 99;
 
+/// Bytes read from the pty at a time.
+const READ_BUF: usize = 16 * 1024;
+
 /// Bound on typed input queued for a program that does not read it.
 const IN_HIGH: usize = 64 * 1024;
 
@@ -128,6 +131,7 @@ struct Master {
     screen: Screen,
     to_pty: Vec<u8>,
     kill: Option<Kill>,
+    read_buf: Vec<u8>,
     /// Until the creator's first connection (or this time), the session
     /// does not end, and a pending reconnect waits for that connection.
     creator_wait: Option<Instant>,
@@ -193,6 +197,7 @@ impl Master {
             screen: Screen::new(size, restore_lines),
             to_pty: Vec::new(),
             kill: None,
+            read_buf: Vec::new(),
         })
     }
 
@@ -390,17 +395,31 @@ impl Master {
         self.exit_status = Some(status);
     }
 
-    fn read_pty(&mut self) {
-        let mut buf = [0u8; 64 * 1024];
-        match nix::unistd::read(&self.pty, &mut buf) {
-            Ok(0) | Err(Errno::EIO) => self.pty_open = false,
-            Ok(n) => self.output(&buf[..n]),
-            Err(Errno::EAGAIN | Errno::EINTR) => {}
+    /// Reads the pty once; false when there was nothing (more) to read.
+    fn read_pty(&mut self) -> bool {
+        // One buffer for the master's life, touched only as far as reads go.
+        let mut buf = std::mem::take(&mut self.read_buf);
+        if buf.is_empty() {
+            buf = vec![0; READ_BUF];
+        }
+        let more = match nix::unistd::read(&self.pty, &mut buf) {
+            Ok(0) | Err(Errno::EIO) => {
+                self.pty_open = false;
+                false
+            }
+            Ok(n) => {
+                self.output(&buf[..n]);
+                true
+            }
+            Err(Errno::EAGAIN | Errno::EINTR) => false,
             Err(e) => {
                 warn!(error = %e, "pty read failed");
                 self.pty_open = false;
+                false
             }
-        }
+        };
+        self.read_buf = buf;
+        more
     }
 
     /// Program output: kept for replay, and shown if connected.
@@ -612,13 +631,7 @@ impl Master {
     fn finish(mut self) {
         let _ = std::fs::remove_file(&self.socket);
         let deadline = Instant::now() + Duration::from_millis(500);
-        while self.pty_open && Instant::now() < deadline {
-            let mut buf = [0u8; 64 * 1024];
-            match nix::unistd::read(&self.pty, &mut buf) {
-                Ok(n) if n > 0 => self.output(&buf[..n]),
-                _ => break,
-            }
-        }
+        while self.pty_open && Instant::now() < deadline && self.read_pty() {}
         let status = self.exit_status.unwrap_or(0);
         if let Some(mut term) = self.term.take() {
             let flush_until = Instant::now() + Duration::from_secs(2);
