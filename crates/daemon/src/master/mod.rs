@@ -5,6 +5,7 @@
 //! - [`conn`]: nonblocking framed connections for the poll loop.
 //! - [`terminal`]: the user's terminal while connected.
 //! - [`detach`]: the detach key.
+//! - [`model`]: the screen model's thread.
 //! - [`screen`]: the screen model, and the repaint shown on connect.
 //! - [`paint`]: rows of cells as escape sequences.
 //!
@@ -18,6 +19,7 @@
 mod conn;
 mod detach;
 mod paint;
+mod model;
 mod screen;
 mod spawn;
 mod terminal;
@@ -31,7 +33,7 @@ use nix::sys::signal::{SigSet, Signal, killpg};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::{Pid, getpid, tcgetpgrp};
-use screen::Screen;
+use model::Model;
 use sess_proto::{
     AttachSpec, End, Event, Launch, Launched, MasterRequest, Pending, Refusal, Reply, SessionInfo,
     SignallerMsg, State, WinSize,
@@ -128,7 +130,7 @@ struct Master {
     signals: SignalFd,
     conns: Vec<Conn>,
     term: Option<Terminal>,
-    screen: Screen,
+    model: Model,
     to_pty: Vec<u8>,
     kill: Option<Kill>,
     read_buf: Vec<u8>,
@@ -177,6 +179,11 @@ impl Master {
         let restore_lines = sess_sys::config::Config::load(dirs.config.as_deref())
             .map_or(sess_sys::config::Config::default().restore_lines, |c| c.restore_lines)
             as usize;
+        let model = pty
+            .fd
+            .try_clone()
+            .and_then(|dup| Model::start(size, restore_lines, dup))
+            .map_err(|e| fail("screen model", &e))?;
         Ok(Master {
             creator_wait: launch.spec.attach.then(|| Instant::now() + CREATOR_WAIT),
             creator_pending: None,
@@ -194,7 +201,7 @@ impl Master {
             signals,
             conns: Vec::new(),
             term: None,
-            screen: Screen::new(size, restore_lines),
+            model,
             to_pty: Vec::new(),
             kill: None,
             read_buf: Vec::new(),
@@ -424,13 +431,7 @@ impl Master {
 
     /// Program output: kept for replay, and shown if connected.
     fn output(&mut self, data: &[u8]) {
-        self.screen.feed(data);
-        // Answers to the program's terminal queries: a connected terminal
-        // gives its own; while disconnected the model answers.
-        let replies = self.screen.take_replies();
-        if self.term.is_none() {
-            self.to_pty.extend_from_slice(&replies);
-        }
+        self.model.feed(data);
         self.last_use = sess_sys::now_ms();
         let live = self.term.as_mut().filter(|t| t.live);
         if let Some(Err(e)) = live.map(|t| t.write(data)) {
@@ -491,7 +492,7 @@ impl Master {
 
     fn resize(&mut self, size: WinSize) {
         self.size = size;
-        self.screen.resize(size);
+        self.model.resize(size);
         if let Err(e) = sess_sys::os::set_window_size(self.pty.as_fd(), size) {
             debug!(error = %e, "cannot set the window size");
         }
@@ -588,6 +589,8 @@ impl Master {
             let _ = term.conn.send(&Event::Pending(Some(pending)));
         }
         self.term = Some(term);
+        // A connected terminal answers the program's queries itself.
+        self.model.answer_queries(false);
         self.last_use = sess_sys::now_ms();
         self.resize(spec.size);
     }
@@ -598,7 +601,7 @@ impl Master {
     fn go_live(&mut self) {
         let Some(term) = self.term.as_mut().filter(|t| !t.live) else { return };
         term.live = true;
-        if let Err(e) = term.write(&self.screen.repaint()) {
+        if let Err(e) = term.write(&self.model.repaint()) {
             debug!(error = %e, "terminal write failed");
             return self.disconnect(End::Disconnected);
         }
@@ -608,6 +611,7 @@ impl Master {
 
     fn disconnect(&mut self, end: End) {
         if let Some(term) = self.term.take() {
+            self.model.answer_queries(true);
             info!(?end, "disconnected");
             term.release(end);
         }
