@@ -12,6 +12,7 @@
 //! - `control`: `sessname`, `sesslist`, `sesskill`.
 //! - `daemon`: one `sessd`, stale sockets, surviving `kill -9` of sessd.
 //! - `window`: window size, SIGWINCH, SIGCONT, output while away.
+//! - `manager`: `session`, the process manager (SPEC §6).
 //! - `security`: modes of dirs and sockets, unsafe runtime dirs, bad frames.
 
 mod harness;
@@ -23,6 +24,7 @@ mod daemon;
 mod detach;
 mod disconnect;
 mod idioms;
+mod manager;
 mod reconnect;
 mod restore;
 mod security;
