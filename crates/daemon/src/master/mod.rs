@@ -18,8 +18,8 @@
 
 mod conn;
 mod detach;
-mod paint;
 mod model;
+mod paint;
 mod screen;
 mod spawn;
 mod terminal;
@@ -27,13 +27,13 @@ mod terminal;
 use crate::kernel_session;
 use conn::Conn;
 use detach::Typed;
+use model::Model;
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::{SigSet, Signal, killpg};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::{Pid, getpid, tcgetpgrp};
-use model::Model;
 use sess_proto::{
     AttachSpec, End, Event, Launch, Launched, MasterRequest, Pending, Refusal, Reply, SessionInfo,
     SignallerMsg, State, WinSize,
@@ -58,6 +58,9 @@ const IN_HIGH: usize = 64 * 1024;
 
 /// How long the end of a session waits for its creator to connect.
 const CREATOR_WAIT: Duration = Duration::from_secs(10);
+
+/// How long the end of a session waits for sessd's watch.
+const WATCHER_WAIT: Duration = Duration::from_secs(5);
 
 /// How often a kill checks whether the kernel session is empty.
 const KILL_TICK: Duration = Duration::from_millis(50);
@@ -138,6 +141,9 @@ struct Master {
     /// does not end, and a pending reconnect waits for that connection.
     creator_wait: Option<Instant>,
     creator_pending: Option<Pending>,
+    /// Until sessd's watch connects (or this time), the session does not
+    /// end, so the exit status of a program that exits at once reaches it.
+    watcher_wait: Option<Instant>,
 }
 
 /// What a poll slot belongs to.
@@ -186,6 +192,7 @@ impl Master {
             .map_err(|e| fail("screen model", &e))?;
         Ok(Master {
             creator_wait: launch.spec.attach.then(|| Instant::now() + CREATOR_WAIT),
+            watcher_wait: Some(Instant::now() + WATCHER_WAIT),
             creator_pending: None,
             title: String::new(),
             last_use: launch.created_at,
@@ -253,6 +260,7 @@ impl Master {
     fn done(&self) -> bool {
         self.exit_status.is_some()
             && self.creator_wait.is_none_or(|until| Instant::now() >= until)
+            && self.watcher_wait.is_none_or(|until| Instant::now() >= until)
             && self.term.as_ref().is_none_or(|t| t.live)
             && self.kill.as_ref().is_none_or(|_| kernel_session::members(self.program).is_empty())
     }
@@ -307,8 +315,9 @@ impl Master {
     fn next_deadline(&self) -> Option<Instant> {
         let detach = self.term.as_ref().and_then(|t| t.detach.deadline());
         let kill = self.kill.as_ref().map(|k| k.deadline.min(Instant::now() + KILL_TICK));
-        let creator = self.creator_wait.filter(|_| self.exit_status.is_some());
-        detach.into_iter().chain(kill).chain(creator).min()
+        let waits = [self.creator_wait, self.watcher_wait];
+        let waits = waits.into_iter().flatten().filter(|_| self.exit_status.is_some());
+        detach.into_iter().chain(kill).chain(waits).min()
     }
 
     fn handle(&mut self, slot: Slot, flags: PollFlags) {
@@ -511,7 +520,10 @@ impl Master {
         loop {
             match conn.next::<MasterRequest>() {
                 Ok(Some(MasterRequest::Attach(spec))) => return self.attach(conn, spec),
-                Ok(Some(MasterRequest::Watch)) => conn.watching = true,
+                Ok(Some(MasterRequest::Watch)) => {
+                    conn.watching = true;
+                    self.watcher_wait = None;
+                }
                 Ok(Some(MasterRequest::Kill { timeout_ms })) => {
                     return self.start_kill(Some(conn), Duration::from_millis(timeout_ms));
                 }
