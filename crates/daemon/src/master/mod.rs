@@ -19,7 +19,7 @@
 mod conn;
 mod detach;
 mod model;
-mod paint;
+pub mod paint;
 mod screen;
 mod spawn;
 mod terminal;
