@@ -41,6 +41,7 @@ pub fn bin(name: &str) -> &'static str {
         "sessname" => env!("CARGO_BIN_EXE_sessname"),
         "sesslist" => env!("CARGO_BIN_EXE_sesslist"),
         "sesskill" => env!("CARGO_BIN_EXE_sesskill"),
+        "session" => env!("CARGO_BIN_EXE_session"),
         other => panic!("no binary {other}"),
     }
 }

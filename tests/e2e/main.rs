@@ -14,6 +14,7 @@
 //! - `window`: window size, SIGWINCH, SIGCONT, output while away.
 //! - `screen`: the screen a reconnect restores, judged by an independent
 //!   emulator (vt100).
+//! - `manager`: `session`, the process manager (SPEC §6).
 //! - `security`: modes of dirs and sockets, unsafe runtime dirs, bad frames.
 
 mod harness;
@@ -25,6 +26,7 @@ mod daemon;
 mod detach;
 mod disconnect;
 mod idioms;
+mod manager;
 mod reconnect;
 mod restore;
 mod screen;

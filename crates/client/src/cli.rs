@@ -223,7 +223,12 @@ pub enum SessionVerb {
     /// Print attributes as key=value lines.
     Get { name: String, key: Option<String> },
     /// Set an attribute.
-    Set { name: String, key: String, value: String },
+    Set {
+        name: String,
+        key: String,
+        #[arg(allow_hyphen_values = true)]
+        value: String,
+    },
     /// Rename a session (the same as `set OLD name NEW`).
     Rename { old: String, new: String },
     /// Delete a session; -f stops a running one first.

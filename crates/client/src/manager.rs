@@ -225,14 +225,12 @@ fn attach(target: &str) -> Result<i32, Failure> {
         State::Waiting => {
             let command = shlex::try_join(info.command.iter().map(String::as_str))
                 .unwrap_or_else(|_| info.command.join(" "));
-            eprint!(
+            let prompt = format!(
                 "Session '{target}' is suspended; press Enter to start {command}, ^C to leave it: "
             );
-            if !signaller.confirm() {
-                eprintln!();
+            if !signaller.confirm(&prompt) {
                 return Ok(LEFT);
             }
-            eprintln!();
             manage(target, Verb::Start)?;
         }
         State::Stopped => {
@@ -243,5 +241,5 @@ fn attach(target: &str) -> Result<i32, Failure> {
         }
         State::Running | State::Suspended => {}
     }
-    Ok(signaller.follow(info.id, false, true))
+    Ok(signaller.follow(target.to_owned(), false, true))
 }

@@ -70,12 +70,14 @@ impl Signaller {
         self.say(&format!("{}: info: {text}", sess_sys::prog_name()));
     }
 
-    /// Waits for Enter (true) or ^C, ^D or end of input (false), in raw
-    /// mode so that nothing else the user types does anything.
-    pub fn confirm(&mut self) -> bool {
+    /// Shows `prompt` and waits for Enter (true) or ^C, ^D or end of input
+    /// (false), in raw mode (entered before the prompt shows, so an early
+    /// answer is read, not turned into a signal).
+    pub fn confirm(&mut self, prompt: &str) -> bool {
         if self.raw.enter().is_err() {
             return false;
         }
+        eprint!("{prompt}");
         let mut byte = [0u8; 1];
         let answer = loop {
             match nix::unistd::read(stdin(), &mut byte) {
@@ -87,6 +89,7 @@ impl Signaller {
             }
         };
         self.raw.restore();
+        eprintln!();
         answer
     }
 

@@ -1,60 +1,15 @@
 //! A crate-neutral picture of a terminal, so that three emulators can be
-//! compared cell by cell, and a small renderer that turns rows of that
-//! picture back into escape sequences (used for the scrollback of every
-//! crate, and for the whole repaint of `alacritty_terminal`, which has none).
+//! compared cell by cell. The cells, rows and the renderer that turns rows
+//! back into escape sequences are the product's own (`sess_daemon`'s
+//! `master::paint`), so the fidelity measured here is the one shipped.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
-/// A colour, normalised: the 16 ANSI colours are indexes 0..=15.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Col {
-    #[default]
-    Default,
-    Idx(u8),
-    Rgb(u8, u8, u8),
-}
+pub use sess_daemon::master::paint::{Cell, Col, Row, Style, attr, sgr, write_history};
 
-/// Attribute bits (the union of what the three crates can represent).
-pub mod attr {
-    pub const BOLD: u16 = 1;
-    pub const DIM: u16 = 1 << 1;
-    pub const ITALIC: u16 = 1 << 2;
-    pub const UNDERLINE: u16 = 1 << 3;
-    pub const UL_DOUBLE: u16 = 1 << 4;
-    pub const UL_CURLY: u16 = 1 << 5;
-    pub const UL_DOTTED: u16 = 1 << 6;
-    pub const UL_DASHED: u16 = 1 << 7;
-    pub const BLINK: u16 = 1 << 8;
-    pub const INVERSE: u16 = 1 << 9;
-    pub const HIDDEN: u16 = 1 << 10;
-    pub const STRIKE: u16 = 1 << 11;
-}
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Style {
-    pub fg: Col,
-    pub bg: Col,
-    /// Underline colour (SGR 58); `Default` when the crate cannot hold one.
-    pub ul: Col,
-    pub attrs: u16,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Cell {
-    /// The base character plus combining marks; empty for the right half of
-    /// a wide character.
-    pub text: String,
-    /// 0 (right half of a wide character), 1 or 2.
-    pub width: u8,
-    pub style: Style,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Row {
-    pub cells: Vec<Cell>,
-    /// The line continues on the next row (a soft wrap).
-    pub wrapped: bool,
+/// Writes a row with trailing blanks trimmed.
+pub fn write_row(out: &mut String, row: &Row, style: &mut Style) {
+    sess_daemon::master::paint::write_row(out, row, style, 0);
 }
 
 /// Everything compared after a round trip.
@@ -117,101 +72,4 @@ impl Snap {
         rows(&self.rows, &other.rows, "screen")
             .or_else(|| rows(&self.history, &other.history, "history"))
     }
-}
-
-/// Writes the SGR that turns `from` into `to` (always via a reset: simple,
-/// and a repaint is not hot).
-pub fn sgr(out: &mut String, from: &Style, to: &Style) {
-    if from == to {
-        return;
-    }
-    out.push_str("\x1b[0");
-    let a = to.attrs;
-    for (bit, code) in [
-        (attr::BOLD, "1"),
-        (attr::DIM, "2"),
-        (attr::ITALIC, "3"),
-        (attr::BLINK, "5"),
-        (attr::INVERSE, "7"),
-        (attr::HIDDEN, "8"),
-        (attr::STRIKE, "9"),
-        (attr::UNDERLINE, "4"),
-        (attr::UL_DOUBLE, "4:2"),
-        (attr::UL_CURLY, "4:3"),
-        (attr::UL_DOTTED, "4:4"),
-        (attr::UL_DASHED, "4:5"),
-    ] {
-        if a & bit != 0 {
-            out.push(';');
-            out.push_str(code);
-        }
-    }
-    let col = |out: &mut String, c: Col, base: u8, ext: u8| match c {
-        Col::Default => {}
-        Col::Idx(i) if i < 8 && base != 0 => {
-            let _ = write!(out, ";{}", base + i);
-        }
-        Col::Idx(i) if i < 16 && base != 0 => {
-            let _ = write!(out, ";{}", base + 60 + i - 8);
-        }
-        Col::Idx(i) => {
-            let _ = if ext == 58 { write!(out, ";58:5:{i}") } else { write!(out, ";{ext};5;{i}") };
-        }
-        Col::Rgb(r, g, b) => {
-            let _ = if ext == 58 {
-                write!(out, ";58:2::{r}:{g}:{b}")
-            } else {
-                write!(out, ";{ext};2;{r};{g};{b}")
-            };
-        }
-    };
-    col(out, to.fg, 30, 38);
-    col(out, to.bg, 40, 48);
-    col(out, to.ul, 0, 58);
-    out.push('m');
-}
-
-/// Writes one row's cells (with trailing default blanks trimmed) starting
-/// at the cursor's current place; `style` tracks the pen across calls.
-pub fn write_row(out: &mut String, row: &Row, style: &mut Style) {
-    let end = row
-        .cells
-        .iter()
-        .rposition(|c| !(c.text == " " || c.text.is_empty()) || c.style != Style::default())
-        .map_or(0, |i| i + 1);
-    // A soft-wrapped row must be written in full, so that the terminal wraps
-    // it itself and marks the wrap.
-    let end = if row.wrapped { row.cells.len() } else { end };
-    for c in &row.cells[..end] {
-        if c.width == 0 {
-            continue;
-        }
-        sgr(out, style, &c.style);
-        *style = c.style;
-        out.push_str(if c.text.is_empty() { " " } else { &c.text });
-    }
-}
-
-/// Writes `rows` as scrollback: each line then a newline, then enough
-/// newlines to push them all off a `screen_rows`-tall screen, so that they
-/// end in the outer terminal's own scrollback. Starts from a blank screen.
-pub fn write_history(out: &mut String, rows: &[Row], screen_rows: usize) {
-    if rows.is_empty() {
-        return;
-    }
-    let mut style = Style::default();
-    out.push_str("\x1b[0m\x1b[H\x1b[J");
-    for r in rows {
-        write_row(out, r, &mut style);
-        if !r.wrapped {
-            sgr(out, &style, &Style::default());
-            style = Style::default();
-            out.push_str("\r\n");
-        }
-    }
-    sgr(out, &style, &Style::default());
-    for _ in 1..screen_rows {
-        out.push('\n');
-    }
-    out.push_str("\x1b[H");
 }

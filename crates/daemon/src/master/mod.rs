@@ -5,6 +5,7 @@
 //! - [`conn`]: nonblocking framed connections for the poll loop.
 //! - [`terminal`]: the user's terminal while connected.
 //! - [`detach`]: the detach key.
+//! - [`model`]: the screen model's thread.
 //! - [`screen`]: the screen model, and the repaint shown on connect.
 //! - [`paint`]: rows of cells as escape sequences.
 //!
@@ -17,7 +18,8 @@
 
 mod conn;
 mod detach;
-mod paint;
+mod model;
+pub mod paint;
 mod screen;
 mod spawn;
 mod terminal;
@@ -25,13 +27,13 @@ mod terminal;
 use crate::kernel_session;
 use conn::Conn;
 use detach::Typed;
+use model::Model;
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::{SigSet, Signal, killpg};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::{Pid, getpid, tcgetpgrp};
-use screen::Screen;
 use sess_proto::{
     AttachSpec, End, Event, Launch, Launched, MasterRequest, Pending, Refusal, Reply, SessionInfo,
     SignallerMsg, State, WinSize,
@@ -48,11 +50,17 @@ use tracing::{debug, info, warn};
 /// Longest title kept (Bernstein's "long name").
 pub const MAX_TITLE: usize = 99;
 
+/// Bytes read from the pty at a time.
+const READ_BUF: usize = 16 * 1024;
+
 /// Bound on typed input queued for a program that does not read it.
 const IN_HIGH: usize = 64 * 1024;
 
 /// How long the end of a session waits for its creator to connect.
 const CREATOR_WAIT: Duration = Duration::from_secs(10);
+
+/// How long the end of a session waits for sessd's watch.
+const WATCHER_WAIT: Duration = Duration::from_secs(5);
 
 /// How often a kill checks whether the kernel session is empty.
 const KILL_TICK: Duration = Duration::from_millis(50);
@@ -125,13 +133,17 @@ struct Master {
     signals: SignalFd,
     conns: Vec<Conn>,
     term: Option<Terminal>,
-    screen: Screen,
+    model: Model,
     to_pty: Vec<u8>,
     kill: Option<Kill>,
+    read_buf: Vec<u8>,
     /// Until the creator's first connection (or this time), the session
     /// does not end, and a pending reconnect waits for that connection.
     creator_wait: Option<Instant>,
     creator_pending: Option<Pending>,
+    /// Until sessd's watch connects (or this time), the session does not
+    /// end, so the exit status of a program that exits at once reaches it.
+    watcher_wait: Option<Instant>,
 }
 
 /// What a poll slot belongs to.
@@ -173,8 +185,14 @@ impl Master {
         let restore_lines = sess_sys::config::Config::load(dirs.config.as_deref())
             .map_or(sess_sys::config::Config::default().restore_lines, |c| c.restore_lines)
             as usize;
+        let model = pty
+            .fd
+            .try_clone()
+            .and_then(|dup| Model::start(size, restore_lines, dup))
+            .map_err(|e| fail("screen model", &e))?;
         Ok(Master {
             creator_wait: launch.spec.attach.then(|| Instant::now() + CREATOR_WAIT),
+            watcher_wait: Some(Instant::now() + WATCHER_WAIT),
             creator_pending: None,
             title: String::new(),
             last_use: launch.created_at,
@@ -190,9 +208,10 @@ impl Master {
             signals,
             conns: Vec::new(),
             term: None,
-            screen: Screen::new(size, restore_lines),
+            model,
             to_pty: Vec::new(),
             kill: None,
+            read_buf: Vec::new(),
         })
     }
 
@@ -241,6 +260,7 @@ impl Master {
     fn done(&self) -> bool {
         self.exit_status.is_some()
             && self.creator_wait.is_none_or(|until| Instant::now() >= until)
+            && self.watcher_wait.is_none_or(|until| Instant::now() >= until)
             && self.term.as_ref().is_none_or(|t| t.live)
             && self.kill.as_ref().is_none_or(|_| kernel_session::members(self.program).is_empty())
     }
@@ -295,8 +315,9 @@ impl Master {
     fn next_deadline(&self) -> Option<Instant> {
         let detach = self.term.as_ref().and_then(|t| t.detach.deadline());
         let kill = self.kill.as_ref().map(|k| k.deadline.min(Instant::now() + KILL_TICK));
-        let creator = self.creator_wait.filter(|_| self.exit_status.is_some());
-        detach.into_iter().chain(kill).chain(creator).min()
+        let waits = [self.creator_wait, self.watcher_wait];
+        let waits = waits.into_iter().flatten().filter(|_| self.exit_status.is_some());
+        detach.into_iter().chain(kill).chain(waits).min()
     }
 
     fn handle(&mut self, slot: Slot, flags: PollFlags) {
@@ -390,28 +411,36 @@ impl Master {
         self.exit_status = Some(status);
     }
 
-    fn read_pty(&mut self) {
-        let mut buf = [0u8; 64 * 1024];
-        match nix::unistd::read(&self.pty, &mut buf) {
-            Ok(0) | Err(Errno::EIO) => self.pty_open = false,
-            Ok(n) => self.output(&buf[..n]),
-            Err(Errno::EAGAIN | Errno::EINTR) => {}
+    /// Reads the pty once; false when there was nothing (more) to read.
+    fn read_pty(&mut self) -> bool {
+        // One buffer for the master's life, touched only as far as reads go.
+        let mut buf = std::mem::take(&mut self.read_buf);
+        if buf.is_empty() {
+            buf = vec![0; READ_BUF];
+        }
+        let more = match nix::unistd::read(&self.pty, &mut buf) {
+            Ok(0) | Err(Errno::EIO) => {
+                self.pty_open = false;
+                false
+            }
+            Ok(n) => {
+                self.output(&buf[..n]);
+                true
+            }
+            Err(Errno::EAGAIN | Errno::EINTR) => false,
             Err(e) => {
                 warn!(error = %e, "pty read failed");
                 self.pty_open = false;
+                false
             }
-        }
+        };
+        self.read_buf = buf;
+        more
     }
 
     /// Program output: kept for replay, and shown if connected.
     fn output(&mut self, data: &[u8]) {
-        self.screen.feed(data);
-        // Answers to the program's terminal queries: a connected terminal
-        // gives its own; while disconnected the model answers.
-        let replies = self.screen.take_replies();
-        if self.term.is_none() {
-            self.to_pty.extend_from_slice(&replies);
-        }
+        self.model.feed(data);
         self.last_use = sess_sys::now_ms();
         let live = self.term.as_mut().filter(|t| t.live);
         if let Some(Err(e)) = live.map(|t| t.write(data)) {
@@ -472,7 +501,7 @@ impl Master {
 
     fn resize(&mut self, size: WinSize) {
         self.size = size;
-        self.screen.resize(size);
+        self.model.resize(size);
         if let Err(e) = sess_sys::os::set_window_size(self.pty.as_fd(), size) {
             debug!(error = %e, "cannot set the window size");
         }
@@ -491,7 +520,10 @@ impl Master {
         loop {
             match conn.next::<MasterRequest>() {
                 Ok(Some(MasterRequest::Attach(spec))) => return self.attach(conn, spec),
-                Ok(Some(MasterRequest::Watch)) => conn.watching = true,
+                Ok(Some(MasterRequest::Watch)) => {
+                    conn.watching = true;
+                    self.watcher_wait = None;
+                }
                 Ok(Some(MasterRequest::Kill { timeout_ms })) => {
                     return self.start_kill(Some(conn), Duration::from_millis(timeout_ms));
                 }
@@ -569,6 +601,8 @@ impl Master {
             let _ = term.conn.send(&Event::Pending(Some(pending)));
         }
         self.term = Some(term);
+        // A connected terminal answers the program's queries itself.
+        self.model.answer_queries(false);
         self.last_use = sess_sys::now_ms();
         self.resize(spec.size);
     }
@@ -579,7 +613,7 @@ impl Master {
     fn go_live(&mut self) {
         let Some(term) = self.term.as_mut().filter(|t| !t.live) else { return };
         term.live = true;
-        if let Err(e) = term.write(&self.screen.repaint()) {
+        if let Err(e) = term.write(&self.model.repaint()) {
             debug!(error = %e, "terminal write failed");
             return self.disconnect(End::Disconnected);
         }
@@ -589,6 +623,7 @@ impl Master {
 
     fn disconnect(&mut self, end: End) {
         if let Some(term) = self.term.take() {
+            self.model.answer_queries(true);
             info!(?end, "disconnected");
             term.release(end);
         }
@@ -612,13 +647,7 @@ impl Master {
     fn finish(mut self) {
         let _ = std::fs::remove_file(&self.socket);
         let deadline = Instant::now() + Duration::from_millis(500);
-        while self.pty_open && Instant::now() < deadline {
-            let mut buf = [0u8; 64 * 1024];
-            match nix::unistd::read(&self.pty, &mut buf) {
-                Ok(n) if n > 0 => self.output(&buf[..n]),
-                _ => break,
-            }
-        }
+        while self.pty_open && Instant::now() < deadline && self.read_pty() {}
         let status = self.exit_status.unwrap_or(0);
         if let Some(mut term) = self.term.take() {
             let flush_until = Instant::now() + Duration::from_secs(2);
