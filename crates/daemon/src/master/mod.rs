@@ -5,7 +5,6 @@
 //! - [`conn`]: nonblocking framed connections for the poll loop.
 //! - [`terminal`]: the user's terminal while connected.
 //! - [`detach`]: the detach key.
-//! - [`model`]: the screen model's thread.
 //! - [`screen`]: the screen model, and the repaint shown on connect.
 //! - [`paint`]: rows of cells as escape sequences.
 //!
@@ -18,7 +17,6 @@
 
 mod conn;
 mod detach;
-mod model;
 pub mod paint;
 mod screen;
 mod spawn;
@@ -27,7 +25,7 @@ mod terminal;
 use crate::kernel_session;
 use conn::Conn;
 use detach::Typed;
-use model::Model;
+use screen::Screen;
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::{SigSet, Signal, killpg};
@@ -133,7 +131,7 @@ struct Master {
     signals: SignalFd,
     conns: Vec<Conn>,
     term: Option<Terminal>,
-    model: Model,
+    screen: Screen,
     to_pty: Vec<u8>,
     kill: Option<Kill>,
     read_buf: Vec<u8>,
@@ -185,11 +183,6 @@ impl Master {
         let restore_lines = sess_sys::config::Config::load(dirs.config.as_deref())
             .map_or(sess_sys::config::Config::default().restore_lines, |c| c.restore_lines)
             as usize;
-        let model = pty
-            .fd
-            .try_clone()
-            .and_then(|dup| Model::start(size, restore_lines, dup))
-            .map_err(|e| fail("screen model", &e))?;
         Ok(Master {
             creator_wait: launch.spec.attach.then(|| Instant::now() + CREATOR_WAIT),
             watcher_wait: Some(Instant::now() + WATCHER_WAIT),
@@ -208,7 +201,7 @@ impl Master {
             signals,
             conns: Vec::new(),
             term: None,
-            model,
+            screen: Screen::new(size, restore_lines),
             to_pty: Vec::new(),
             kill: None,
             read_buf: Vec::new(),
@@ -440,7 +433,13 @@ impl Master {
 
     /// Program output: kept for replay, and shown if connected.
     fn output(&mut self, data: &[u8]) {
-        self.model.feed(data);
+        self.screen.feed(data);
+        // Answers to the program's terminal queries: a connected terminal
+        // gives its own; while disconnected the model answers.
+        let replies = self.screen.take_replies();
+        if self.term.is_none() {
+            self.to_pty.extend_from_slice(&replies);
+        }
         self.last_use = sess_sys::now_ms();
         let live = self.term.as_mut().filter(|t| t.live);
         if let Some(Err(e)) = live.map(|t| t.write(data)) {
@@ -501,7 +500,7 @@ impl Master {
 
     fn resize(&mut self, size: WinSize) {
         self.size = size;
-        self.model.resize(size);
+        self.screen.resize(size);
         if let Err(e) = sess_sys::os::set_window_size(self.pty.as_fd(), size) {
             debug!(error = %e, "cannot set the window size");
         }
@@ -601,8 +600,6 @@ impl Master {
             let _ = term.conn.send(&Event::Pending(Some(pending)));
         }
         self.term = Some(term);
-        // A connected terminal answers the program's queries itself.
-        self.model.answer_queries(false);
         self.last_use = sess_sys::now_ms();
         self.resize(spec.size);
     }
@@ -613,7 +610,7 @@ impl Master {
     fn go_live(&mut self) {
         let Some(term) = self.term.as_mut().filter(|t| !t.live) else { return };
         term.live = true;
-        if let Err(e) = term.write(&self.model.repaint()) {
+        if let Err(e) = term.write(&self.screen.repaint()) {
             debug!(error = %e, "terminal write failed");
             return self.disconnect(End::Disconnected);
         }
@@ -623,7 +620,6 @@ impl Master {
 
     fn disconnect(&mut self, end: End) {
         if let Some(term) = self.term.take() {
-            self.model.answer_queries(true);
             info!(?end, "disconnected");
             term.release(end);
         }
