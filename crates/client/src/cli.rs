@@ -16,6 +16,11 @@ pub struct Sessd {
     /// Stay in the foreground and log to stderr.
     #[arg(long)]
     pub foreground: bool,
+    /// What init runs at boot: start, and bring back the sessions whose
+    /// restart-style says so (every start reconciles; this is the name for
+    /// it in boot scripts).
+    #[arg(long)]
+    pub boot: bool,
     /// Run as a session master (sessd starts these itself).
     #[arg(long, hide = true)]
     pub master: bool,
@@ -239,6 +244,9 @@ pub enum SessionVerb {
     },
     /// Print a session's definition as JSON.
     Export { name: String },
+    /// Checkpoint: send save-signal to the sessions that set one, wait up
+    /// to 5 s, and store each session's screen (all sessions without NAME).
+    Save { name: Option<String> },
     /// Create a session from a definition (a new id and a free name).
     Import {
         /// The JSON file, or - for standard input.

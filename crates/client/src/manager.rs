@@ -59,6 +59,10 @@ pub fn run(args: Session) -> Result<i32, Failure> {
         SessionVerb::Start { name } => manage(&name, Verb::Start),
         SessionVerb::Restart { name } => manage(&name, Verb::Restart),
         SessionVerb::Rm { force, name } => manage(&name, Verb::Remove { force }),
+        SessionVerb::Save { name } => {
+            let target = name.clone().unwrap_or_default();
+            act(&target, Request::Save { target: name }).map(|_| 0)
+        }
         SessionVerb::Status { name } => {
             println!("{}", status_line(&name, &info(&name)?));
             Ok(0)

@@ -50,6 +50,10 @@ pub enum Request {
     Import {
         json: String,
     },
+    /// `session save`: checkpoint one session, or every one.
+    Save {
+        target: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,6 +85,8 @@ pub enum MasterRequest {
     /// Keep this connection: the master answers [`Reply::Session`] with
     /// its last facts (exit status included) when the session ends.
     Watch,
+    /// The screen as a repaint, for a checkpoint ([`Reply::Text`]).
+    Checkpoint,
 }
 
 /// The answer to a [`Request`] or a [`MasterRequest`].
@@ -225,6 +231,9 @@ pub struct Launch {
     pub name: String,
     pub spec: CreateSpec,
     pub created_at: u64,
+    /// A relaunched session's checkpointed screen and marker line, shown
+    /// before its program's first output.
+    pub restore: Option<String>,
 }
 
 /// A new master to sessd, on the master's stdout: the program runs, or not.
@@ -317,6 +326,7 @@ mod tests {
         );
         round_trip(Request::Export { target: "a".into() }, &[10, 1, b'a']);
         round_trip(Request::Import { json: "{}".into() }, &[11, 2, b'{', b'}']);
+        round_trip(Request::Save { target: None }, &[12, 0]);
         round_trip(
             Request::Create(spec()),
             &[0, 0, 1, 2, b's', b'h', 1, 1, b'A', 1, b'b', 1, b'/', 24, 80, 0, 1, 0],
@@ -340,6 +350,7 @@ mod tests {
         round_trip(MasterRequest::SetTitle("t".into()), &[4, 1, b't']);
         round_trip(MasterRequest::Kill { timeout_ms: 300 }, &[5, 0xac, 0x02]);
         round_trip(MasterRequest::Watch, &[6]);
+        round_trip(MasterRequest::Checkpoint, &[7]);
     }
 
     #[test]
@@ -391,10 +402,16 @@ mod tests {
     #[test]
     fn launch_is_pinned() {
         round_trip(
-            Launch { id: "p0".into(), name: "sh1".into(), spec: spec(), created_at: 5 },
+            Launch {
+                id: "p0".into(),
+                name: "sh1".into(),
+                spec: spec(),
+                created_at: 5,
+                restore: Some("x".into()),
+            },
             &[
                 2, b'p', b'0', 3, b's', b'h', b'1', 0, 1, 2, b's', b'h', 1, 1, b'A', 1, b'b', 1,
-                b'/', 24, 80, 0, 1, 0, 5,
+                b'/', 24, 80, 0, 1, 0, 5, 1, 1, b'x',
             ],
         );
     }

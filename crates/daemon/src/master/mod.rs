@@ -25,13 +25,13 @@ mod terminal;
 use crate::kernel_session;
 use conn::Conn;
 use detach::Typed;
-use screen::Screen;
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::{SigSet, Signal, killpg};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::{Pid, getpid, tcgetpgrp};
+use screen::Screen;
 use sess_proto::{
     AttachSpec, End, Event, Launch, Launched, MasterRequest, Pending, Refusal, Reply, SessionInfo,
     SignallerMsg, State, WinSize,
@@ -183,6 +183,10 @@ impl Master {
         let restore_lines = sess_sys::config::Config::load(dirs.config.as_deref())
             .map_or(sess_sys::config::Config::default().restore_lines, |c| c.restore_lines)
             as usize;
+        let mut screen = Screen::new(size, restore_lines);
+        if let Some(past) = &launch.restore {
+            screen.feed(past.as_bytes());
+        }
         Ok(Master {
             creator_wait: launch.spec.attach.then(|| Instant::now() + CREATOR_WAIT),
             watcher_wait: Some(Instant::now() + WATCHER_WAIT),
@@ -201,7 +205,7 @@ impl Master {
             signals,
             conns: Vec::new(),
             term: None,
-            screen: Screen::new(size, restore_lines),
+            screen,
             to_pty: Vec::new(),
             kill: None,
             read_buf: Vec::new(),
@@ -568,6 +572,7 @@ impl Master {
                 self.title = truncate(&title, MAX_TITLE).to_owned();
                 Reply::Ok
             }
+            MasterRequest::Checkpoint => Reply::Text(self.screen.checkpoint()),
             MasterRequest::Attach(_) | MasterRequest::Kill { .. } | MasterRequest::Watch => {
                 unreachable!("handled in on_conn")
             }

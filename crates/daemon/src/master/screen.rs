@@ -171,6 +171,28 @@ impl Screen {
         out.into_bytes()
     }
 
+    /// The scrollback tail and the primary screen as plain lines with their
+    /// colours, no modes and no cursor: what a relaunched session shows of
+    /// its past above the restore marker.
+    pub fn checkpoint(&mut self) -> String {
+        let restore_lines = self.restore_lines;
+        let (mut rows, screen_rows) = self.with_primary(|g| (history(g, restore_lines), screen(g)));
+        let used = screen_rows.iter().rposition(|r| r.cells.iter().any(|c| c.text.trim() != ""));
+        rows.extend(screen_rows.into_iter().take(used.map_or(0, |i| i + 1)));
+        let mut out = String::new();
+        let mut pen = Style::default();
+        for row in &rows {
+            paint::write_row(&mut out, row, &mut pen, 0);
+            if !row.wrapped {
+                paint::sgr(&mut out, &pen, &Style::default());
+                pen = Style::default();
+                out.push_str("\r\n");
+            }
+        }
+        paint::sgr(&mut out, &pen, &Style::default());
+        out
+    }
+
     /// Runs `f` on the primary grid. alacritty_terminal keeps the inactive
     /// grid private, so while the alternate screen is active we swap to the
     /// primary and back; swapping back clears the alternate grid, so it is

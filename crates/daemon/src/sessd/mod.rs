@@ -86,8 +86,12 @@ pub fn run(dirs: &Dirs, foreground: bool) -> Result<(), Fatal> {
         let listener = tokio::net::UnixListener::from_std(listener).map_err(Fatal::msg)?;
         registry.adopt().await;
         tokio::select! {
-            () = server::serve(listener, registry) => {}
-            () = shutdown() => info!("sessd stopping; sessions keep running"),
+            () = server::serve(listener, Arc::clone(&registry)) => {}
+            () = shutdown() => {
+                // An orderly stop (or the system's shutdown) is a checkpoint.
+                info!("sessd stopping: checkpointing; sessions keep running");
+                let _ = registry.checkpoint(None).await;
+            }
         }
         Ok::<(), Fatal>(())
     })?;

@@ -7,7 +7,8 @@
 //! the masters it finds in `RUNTIME/s/`. Each live master is watched over
 //! an idle connection that the master answers when its session ends.
 
-use super::record::{Attributes, Desired, FORMAT, Record};
+use super::record::{Attributes, Desired, FORMAT, Record, RestartStyle};
+use super::spawn::Start;
 use super::store::Store;
 use super::wire::{self, WireError};
 use super::{attrs, spawn};
@@ -24,6 +25,13 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 use tracing::{info, warn};
 
+/// `immediately`: at most this many respawns within [`RESPAWN_WINDOW`].
+const MAX_RESPAWNS: usize = 5;
+const RESPAWN_WINDOW: Duration = Duration::from_secs(60);
+
+/// How long a checkpoint waits for programs to act on `save-signal`.
+const SAVE_WAIT: Duration = Duration::from_secs(5);
+
 /// How long a master may take to answer an ordinary request.
 pub const MASTER_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -34,6 +42,8 @@ struct Book {
     records: BTreeMap<String, Record>,
     /// id → pid of the master that holds the session now.
     live: HashMap<String, u32>,
+    /// id → when an `immediately` session was last respawned.
+    respawns: HashMap<String, Vec<std::time::Instant>>,
 }
 
 impl Book {
@@ -124,7 +134,7 @@ impl Registry {
     pub fn open(dirs: Dirs, max_sessions: u32) -> io::Result<Registry> {
         let store = Store::open(&dirs.state)?;
         let records = store.load_all().into_iter().map(|r| (r.id.clone(), r)).collect();
-        let book = Book { records, live: HashMap::new() };
+        let book = Book { records, live: HashMap::new(), respawns: HashMap::new() };
         Ok(Registry { dirs, max_sessions, store, book: Mutex::new(book) })
     }
 
@@ -160,23 +170,62 @@ impl Registry {
                 }
             }
         }
-        let mut book = self.book.lock().await;
-        let orphans: Vec<String> =
-            book.records.keys().filter(|id| !book.live.contains_key(*id)).cloned().collect();
-        for id in orphans {
-            let record = book.records.get_mut(&id).expect("listed");
-            match record.desired {
-                Desired::Waiting | Desired::Stopped => {}
-                _ if record.keep => {
-                    info!(id, "session's program is gone; it stays stopped");
-                    record.desired = Desired::Stopped;
-                    self.save(record);
+        self.reconcile().await;
+    }
+
+    /// Brings back the sessions whose program is gone and whose
+    /// `restart-style` says so (SPEC §8); the others stay `stopped`.
+    async fn reconcile(self: &Arc<Self>) {
+        let mut relaunch = Vec::new();
+        {
+            let mut book = self.book.lock().await;
+            let orphans: Vec<String> =
+                book.records.keys().filter(|id| !book.live.contains_key(*id)).cloned().collect();
+            for id in orphans {
+                let record = book.records.get_mut(&id).expect("listed");
+                let style = if record.keep {
+                    record.attributes.restart_style
+                } else {
+                    RestartStyle::IfRunning
+                };
+                let was_running = matches!(record.desired, Desired::Running | Desired::Suspended);
+                match (record.desired, style) {
+                    (Desired::Waiting, _) => {}
+                    (_, RestartStyle::Anyway) => relaunch.push(id),
+                    (_, RestartStyle::Never) | (Desired::Stopped, _) => {
+                        if was_running {
+                            info!(id, "session's program is gone; restart-style keeps it stopped");
+                            record.desired = Desired::Stopped;
+                            self.save(record);
+                        }
+                    }
+                    _ => relaunch.push(id),
                 }
-                _ => {
-                    info!(id, "ephemeral session's program is gone");
-                    book.records.remove(&id);
-                    self.unsave(&id);
-                }
+            }
+        }
+        for id in relaunch {
+            self.relaunch(&id).await;
+        }
+    }
+
+    /// Starts a lost session again: same id, name, cwd and env, its
+    /// `restart-command` if set, its last checkpointed screen above the
+    /// marker line.
+    async fn relaunch(self: &Arc<Self>, id: &str) {
+        let Some(record) = self.book.lock().await.records.get(id).cloned() else { return };
+        let marker = format!(
+            "\x1b[0m[sess: session restored after restart at {}]\r\n",
+            sess_sys::rfc3339(sess_sys::now_ms())
+        );
+        let restore = self.store.screen(id).unwrap_or_default() + &marker;
+        match self.launch(&record, Start::Relaunch { restore }).await {
+            Ok(_) => {
+                info!(id, name = %record.name, "session relaunched");
+                self.set_desired(id, Desired::Running).await;
+            }
+            Err(refusal) => {
+                warn!(id, ?refusal, "cannot relaunch the session; it stays stopped");
+                self.set_desired(id, Desired::Stopped).await;
             }
         }
     }
@@ -364,7 +413,7 @@ impl Registry {
         if spec.start_suspended {
             return Ok(describe(&record, None));
         }
-        match self.launch(&record, spec.attach).await {
+        match self.launch(&record, Start::Fresh { attach: spec.attach }).await {
             Ok(live) => Ok(describe(&record, Some(&live))),
             Err(refusal) => {
                 self.book.lock().await.records.remove(&record.id);
@@ -375,8 +424,8 @@ impl Registry {
     }
 
     /// Starts a master for `record` and watches it.
-    async fn launch(self: &Arc<Self>, record: &Record, attach: bool) -> Result<SessionInfo> {
-        let live = spawn::master(&self.dirs, record, attach).await?;
+    async fn launch(self: &Arc<Self>, record: &Record, start: Start) -> Result<SessionInfo> {
+        let live = spawn::master(&self.dirs, record, start).await?;
         let master = live.master_pid.unwrap_or(0);
         self.book.lock().await.live.insert(record.id.clone(), master);
         self.watch(record.id.clone(), master);
@@ -397,18 +446,37 @@ impl Registry {
                 Ok(Reply::Session(info)) => Some(info),
                 _ => None,
             };
-            registry.ended(&id, master, last).await;
+            if registry.ended(&id, master, last).await {
+                registry.relaunch(&id).await;
+            }
         });
     }
 
     /// A master has gone: kept sessions stay, `stopped`; others vanish.
-    async fn ended(&self, id: &str, master: u32, last: Option<SessionInfo>) {
+    /// True when the session is to be respawned at once (`immediately`: the
+    /// first run and at most 5 respawns within a minute).
+    async fn ended(&self, id: &str, master: u32, last: Option<SessionInfo>) -> bool {
         let mut book = self.book.lock().await;
         if book.live.get(id) != Some(&master) {
-            return; // a newer master holds the session now
+            return false; // a newer master holds the session now
         }
         book.live.remove(id);
-        let Some(record) = book.records.get_mut(id) else { return };
+        let Some(record) = book.records.get(id) else { return false };
+        let respawn = record.keep
+            && record.attributes.restart_style == RestartStyle::Immediately
+            && matches!(record.desired, Desired::Running | Desired::Suspended);
+        if respawn {
+            let now = std::time::Instant::now();
+            let recent = book.respawns.entry(id.to_owned()).or_default();
+            recent.retain(|t| now.duration_since(*t) < RESPAWN_WINDOW);
+            if recent.len() < MAX_RESPAWNS {
+                recent.push(now);
+                info!(id, "program exited; restart-style immediately respawns it");
+                return true;
+            }
+            warn!(id, "respawned {MAX_RESPAWNS} times within a minute; leaving it stopped");
+        }
+        let record = book.records.get_mut(id).expect("looked up");
         if record.keep {
             record.desired = Desired::Stopped;
             if let Some(last) = last {
@@ -422,6 +490,7 @@ impl Registry {
             book.records.remove(id);
             self.unsave(id);
         }
+        false
     }
 
     /// Ends the program: SIGHUP, SIGTERM, SIGKILL after `stop-timeout`.
@@ -506,7 +575,7 @@ impl Registry {
             self.save(record);
             record.clone()
         };
-        if let Err(refusal) = self.launch(&record, false).await {
+        if let Err(refusal) = self.launch(&record, Start::Fresh { attach: false }).await {
             self.set_desired(id, Desired::Stopped).await;
             return Err(refusal);
         }
@@ -577,6 +646,62 @@ impl Registry {
         record.title = title;
         self.save(record);
         Ok(())
+    }
+
+    /// A checkpoint (SPEC §8): `save-signal` to the sessions that set one,
+    /// a wait (up to 5 s, until their output is quiet), then every
+    /// session's screen is stored for a relaunch to show.
+    pub async fn checkpoint(&self, target: Option<&str>) -> Result<()> {
+        let ids: Vec<String> = match target {
+            Some(target) => vec![self.lookup(target).await?],
+            None => self.book.lock().await.live.keys().cloned().collect(),
+        };
+        let mut signalled = Vec::new();
+        for id in &ids {
+            let signal = self.book.lock().await.records.get(id).and_then(|r| {
+                r.attributes.save_signal.as_ref().and_then(|s| format!("SIG{s}").parse().ok())
+            });
+            if let (Some(sig), Some(info)) = (signal, self.live_info(id).await)
+                && let Some(pid) = info.pid
+            {
+                kernel_session::signal_all(Pid::from_raw(pid as i32), sig);
+                signalled.push(id.clone());
+            }
+        }
+        self.wait_quiet(&signalled).await;
+        for id in &ids {
+            match self.call_master(id, &MasterRequest::Checkpoint, MASTER_TIMEOUT).await {
+                Ok(Reply::Text(screen)) => {
+                    if let Err(e) = self.store.save_screen(id, &screen) {
+                        warn!(id, error = %e, "cannot store the checkpointed screen");
+                    }
+                }
+                other => warn!(id, answer = ?other, "no checkpoint from the session"),
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits until none of `ids` has made output for a moment, or
+    /// [`SAVE_WAIT`] has passed.
+    async fn wait_quiet(&self, ids: &[String]) {
+        if ids.is_empty() {
+            return;
+        }
+        let quiet = Duration::from_millis(300);
+        let deadline = tokio::time::Instant::now() + SAVE_WAIT;
+        let mut last = Vec::new();
+        while tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(quiet).await;
+            let mut now = Vec::new();
+            for id in ids {
+                now.push(self.live_info(id).await.map(|i| i.last_use));
+            }
+            if now == last {
+                return;
+            }
+            last = now;
+        }
     }
 
     pub async fn export(&self, target: &str) -> Result<String> {

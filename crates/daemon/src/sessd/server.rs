@@ -81,5 +81,6 @@ async fn answer(registry: &Arc<Registry>, request: Request) -> Reply {
         Request::Import { json } => {
             registry.import(&json).await.map_or_else(Reply::Refused, Reply::Session)
         }
+        Request::Save { target } => done(registry.checkpoint(target.as_deref()).await),
     }
 }

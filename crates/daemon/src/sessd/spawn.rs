@@ -13,14 +13,31 @@ fn failed(e: impl std::fmt::Display) -> Refusal {
     Refusal::Failed(format!("cannot start a master: {e}"))
 }
 
-/// Starts the master of `record`. `attach`: its creator connects next.
-pub async fn master(dirs: &Dirs, record: &Record, attach: bool) -> Result<SessionInfo, Refusal> {
+/// How a master starts its session's program.
+pub enum Start {
+    /// As created: the record's command.
+    Fresh { attach: bool },
+    /// Brought back after its program was lost: `restart-command` if set,
+    /// with the checkpointed screen and the marker line shown first.
+    Relaunch { restore: String },
+}
+
+/// Starts the master of `record`.
+pub async fn master(dirs: &Dirs, record: &Record, start: Start) -> Result<SessionInfo, Refusal> {
+    let (attach, command, restore) = match start {
+        Start::Fresh { attach } => (attach, record.command.clone(), None),
+        Start::Relaunch { restore } => {
+            let command =
+                record.attributes.restart_command.clone().unwrap_or_else(|| record.command.clone());
+            (false, command, Some(restore))
+        }
+    };
     let launch = Launch {
         id: record.id.clone(),
         name: record.name.clone(),
         spec: CreateSpec {
             name: Some(record.name.clone()),
-            command: record.command.clone(),
+            command,
             env: record.env.clone(),
             cwd: record.cwd.clone(),
             size: record.size,
@@ -29,6 +46,7 @@ pub async fn master(dirs: &Dirs, record: &Record, attach: bool) -> Result<Sessio
             start_suspended: false,
         },
         created_at: record.created_at,
+        restore,
     };
     let exe = std::env::current_exe().map_err(failed)?;
     let mut child = tokio::process::Command::new(exe)

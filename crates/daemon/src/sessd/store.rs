@@ -10,13 +10,29 @@ use tracing::warn;
 
 pub struct Store {
     dir: PathBuf,
+    /// Checkpointed screens: `STATE/screens/XX`.
+    screens: PathBuf,
+}
+
+/// Writes `bytes` to `path` atomically: temp file, fsync, rename, fsync of
+/// the directory.
+fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let mut file = File::create(&tmp)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    fs::rename(&tmp, dir.join(name))?;
+    File::open(dir)?.sync_all()
 }
 
 impl Store {
     pub fn open(state: &Path) -> io::Result<Store> {
         let dir = state.join("sessions");
-        sess_sys::paths::ensure_private_dir(&dir).map_err(io::Error::other)?;
-        Ok(Store { dir })
+        let screens = state.join("screens");
+        for d in [&dir, &screens] {
+            sess_sys::paths::ensure_private_dir(d).map_err(io::Error::other)?;
+        }
+        Ok(Store { dir, screens })
     }
 
     fn path(&self, id: &str) -> PathBuf {
@@ -24,20 +40,25 @@ impl Store {
     }
 
     pub fn save(&self, record: &Record) -> io::Result<()> {
-        let path = self.path(&record.id);
-        let tmp = self.dir.join(format!(".{}.json.tmp", record.id));
-        let mut file = File::create(&tmp)?;
-        file.write_all(record.to_json().as_bytes())?;
-        file.sync_all()?;
-        fs::rename(&tmp, &path)?;
-        File::open(&self.dir)?.sync_all()
+        write_atomically(&self.dir, &format!("{}.json", record.id), record.to_json().as_bytes())
     }
 
+    /// Removes a record and its checkpointed screen.
     pub fn remove(&self, id: &str) -> io::Result<()> {
+        let _ = fs::remove_file(self.screens.join(id));
         match fs::remove_file(self.path(id)) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
             _ => Ok(()),
         }
+    }
+
+    pub fn save_screen(&self, id: &str, screen: &str) -> io::Result<()> {
+        write_atomically(&self.screens, id, screen.as_bytes())
+    }
+
+    /// The last checkpointed screen of `id`, if any.
+    pub fn screen(&self, id: &str) -> Option<String> {
+        fs::read_to_string(self.screens.join(id)).ok()
     }
 
     /// Every readable record. A corrupt or unknown record is moved aside
@@ -112,6 +133,8 @@ mod tests {
         fs::write(sessions.join("p0.json"), "{\"format\": 1, \"id\": \"p0\"").unwrap();
         fs::write(sessions.join("p1.json"), V1.replace("\"format\": 1", "\"format\": 7")).unwrap();
         fs::write(sessions.join(".p2.json.tmp"), "half a rec").unwrap();
+        store.save_screen("q3", "screen").unwrap();
+        assert_eq!(store.screen("q3").as_deref(), Some("screen"));
         assert_eq!(store.load_all(), vec![good]);
         assert!(sessions.join("p0.json.bad").exists());
         assert!(sessions.join("p1.json.bad").exists());
