@@ -630,8 +630,6 @@ fn output_made_while_disconnected_is_on_the_restored_screen() {
 }
 
 #[test]
-#[ignore = "known gap: the scroll region (DECSTBM) is not restored; alacritty_terminal keeps it \
-            private (docs/VT-EMULATOR.md)"]
 fn the_scroll_region_is_restored() {
     let world = World::new();
     let mut paint = String::from("\x1b[H\x1b[2J");

@@ -7,6 +7,7 @@
 //! - [`detach`]: the detach key.
 //! - [`screen`]: the screen model, and the repaint shown on connect.
 //! - [`paint`]: rows of cells as escape sequences.
+//! - [`track`]: the scroll region, noted as the emulator parses.
 //!
 //! One poll loop, one thread. The pty is read only while the connected
 //! terminal's queue has room (a slow terminal slows the program, as a real
@@ -21,6 +22,7 @@ pub mod paint;
 mod screen;
 mod spawn;
 mod terminal;
+mod track;
 
 use crate::kernel_session;
 use conn::Conn;

@@ -6,13 +6,14 @@
 //! current cursor with their pens, a pending wrap, the input modes, cursor
 //! visibility and the window title.
 //!
-//! Not restored (documented in docs/VT-EMULATOR.md): the scroll region,
-//! which alacritty_terminal keeps private; origin mode, charsets, tab stops,
-//! cursor shape, palette changes and hyperlinks. A reconnect also sends the
-//! program SIGWINCH, and full-screen programs set these again as they
-//! repaint.
+//! The scroll region, which alacritty_terminal keeps private, is noted on
+//! the way in ([`super::track`]). Not restored (docs/VT-EMULATOR.md): origin
+//! mode, charsets, tab stops, cursor shape, palette changes and hyperlinks.
+//! A reconnect also sends the program SIGWINCH, and full-screen programs set
+//! these again as they repaint.
 
 use super::paint::{self, Cell, Col, Row, Style, attr};
+use super::track::{Region, Tracking};
 use alacritty_terminal::Term;
 use alacritty_terminal::event::{Event, EventListener};
 use alacritty_terminal::grid::{Dimensions, Grid};
@@ -85,6 +86,7 @@ pub struct Screen {
     parser: Processor,
     reported: Listener,
     restore_lines: usize,
+    region: Region,
 }
 
 impl Screen {
@@ -92,12 +94,13 @@ impl Screen {
         let reported = Listener::default();
         let config = Config { scrolling_history: restore_lines, ..Config::default() };
         let term = Term::new(config, &Size(size), reported.clone());
-        Screen { term, parser: Processor::new(), reported, restore_lines }
+        Screen { term, parser: Processor::new(), reported, restore_lines, region: None }
     }
 
     /// Feeds program output; any split of the stream gives the same screen.
     pub fn feed(&mut self, bytes: &[u8]) {
-        self.parser.advance(&mut self.term, bytes);
+        let mut handler = Tracking { term: &mut self.term, region: &mut self.region };
+        self.parser.advance(&mut handler, bytes);
     }
 
     /// Takes the emulator's answers to terminal queries.
@@ -106,7 +109,13 @@ impl Screen {
     }
 
     pub fn resize(&mut self, size: WinSize) {
-        self.term.resize(Size(size));
+        let size = Size(size);
+        // The emulator resets the scroll region when the size changes.
+        if (size.columns(), size.screen_lines()) != (self.term.columns(), self.term.screen_lines())
+        {
+            self.region = None;
+        }
+        self.term.resize(size);
     }
 
     /// The bytes that make a terminal of the screen's size show the
@@ -133,6 +142,9 @@ impl Screen {
             let grid = self.term.grid();
             let cursor = (grid.cursor.point.line.0.max(0) as usize, grid.cursor.point.column.0);
             paint_rows(&mut out, &screen(grid), cursor);
+        }
+        if let Some((top, bottom)) = self.region {
+            let _ = write!(out, "\x1b[{};{}r", top + 1, bottom);
         }
         let grid = self.term.grid();
         let saved = &grid.saved_cursor;
@@ -313,7 +325,7 @@ mod tests {
             let _ = write!(s, "\x1b[3{}mline {i} \u{4e2d}\u{6587} e\u{301}\x1b[0m\r\n", i % 8);
         }
         s.push_str("\x1b]2;a title\x07\x1b[?2004h\x1b[?1h\x1b[2;5H\x1b[1;4:3mwavy\x1b[0m");
-        s.push_str("\x1b[?1049h\x1b[Halt screen\x1b[3;3H\x1b[7minverse\x1b[?25l");
+        s.push_str("\x1b[?1049h\x1b[Halt screen\x1b[2;5r\x1b[3;3H\x1b[7minverse\x1b[?25l");
         s.into_bytes()
     }
 
@@ -324,7 +336,7 @@ mod tests {
     }
 
     /// What a fresh emulator shows after being fed `screen`'s repaint.
-    type View = (Vec<Row>, Vec<Row>, (usize, usize), TermMode, Option<String>);
+    type View = (Vec<Row>, Vec<Row>, (usize, usize), TermMode, Option<String>, Region);
 
     fn view(s: &mut Screen) -> View {
         let grid = s.term.grid();
@@ -333,7 +345,7 @@ mod tests {
         let title = s.reported.0.borrow().title.clone();
         let active = screen(grid);
         let primary = s.with_primary(screen);
-        (active, primary, cursor, mode, title)
+        (active, primary, cursor, mode, title, s.region)
     }
 
     #[test]
