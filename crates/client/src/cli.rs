@@ -140,6 +140,9 @@ pub fn commands() -> Vec<clap::Command> {
         Sesslist::command(),
         Sesskill::command(),
         Session::command(),
+        Sessmenu::command(),
+        Sesswho::command(),
+        Sesswhere::command(),
     ]
 }
 
@@ -169,6 +172,51 @@ mod tests {
             assert!(on_disk == page, "{} is stale: run SESS_BLESS=1 cargo test", path.display());
         }
     }
+}
+
+/// Offer your disconnected sessions at login.
+///
+/// For each disconnected session, shows its terminal, a ps-style listing of
+/// its processes and its title, then asks for its two-character id: typing
+/// it reconnects; just Return starts a new session running PROGRAM (default
+/// $SHELL) as `sess` would. Without a terminal on stdin, or without a
+/// disconnected session, it starts the new session at once (with --no-new,
+/// it exits 0 instead).
+#[derive(Debug, Parser)]
+#[command(name = "sessmenu", version)]
+pub struct Sessmenu {
+    /// Never start a new session: exit 0 instead.
+    #[arg(long)]
+    pub no_new: bool,
+    /// The program for a new session, and its arguments.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "PROGRAM")]
+    pub command: Vec<String>,
+}
+
+/// Show every user's sessions on this machine.
+///
+/// One line per session: `XX  Mmm dd hh:mm  USER  MASTERPID` (the session's
+/// start, local time). With -l, sessions that ended during this boot too.
+/// The administrator can turn this off (`who = false` in the system config).
+#[derive(Debug, Parser)]
+#[command(name = "sesswho", version)]
+pub struct Sesswho {
+    /// Also show sessions that ended (exit, cleanup).
+    #[arg(short = 'l')]
+    pub long: bool,
+}
+
+/// Show where every user's sessions are connected from.
+///
+/// One line per session: `XX  Mmm dd hh:mm  connect FROM` or `disconnect`
+/// (the time of the last change). FROM is the client's SSH peer address or
+/// `(local TTY)`. With -l, ended sessions (exit, cleanup) too.
+#[derive(Debug, Parser)]
+#[command(name = "sesswhere", version)]
+pub struct Sesswhere {
+    /// Also show sessions that ended (exit, cleanup).
+    #[arg(short = 'l')]
+    pub long: bool,
 }
 
 /// Manage sessions as named, kept services.

@@ -5,6 +5,8 @@
 //! - [`commands`]: the control commands (disconnect, reconnect inside a
 //!   session, sessname, sesslist, sesskill).
 //! - [`manager`]: `session`, the process-manager verbs.
+//! - [`menu`]: `sessmenu`, the login offer; [`ps`] its process listing.
+//! - [`who`]: `sesswho` and `sesswhere`, from the who dir.
 //! - [`daemon`]: reaching sessd, starting it when needed.
 //! - [`fatal`]: failures in the SPEC's words and statuses.
 //!
@@ -18,7 +20,10 @@ pub mod commands;
 pub mod daemon;
 pub mod fatal;
 pub mod manager;
+pub mod menu;
+pub mod ps;
 pub mod signaller;
+pub mod who;
 
 use clap::Parser;
 use fatal::Failure;
@@ -72,6 +77,18 @@ pub fn main_sesskill() -> i32 {
 
 pub fn main_session() -> i32 {
     main_with(manager::run)
+}
+
+pub fn main_sessmenu() -> i32 {
+    main_with(menu::sessmenu)
+}
+
+pub fn main_sesswho() -> i32 {
+    main_with(who::sesswho)
+}
+
+pub fn main_sesswhere() -> i32 {
+    main_with(who::sesswhere)
 }
 
 /// `sess [-n NAME] [PROGRAM [ARG...]]`: a new ephemeral session, connected.

@@ -93,6 +93,31 @@ impl Signaller {
         answer
     }
 
+    /// Reads an answer of at most `max` characters in raw mode, echoing it
+    /// as [`crate::menu::Answer`] says; end of input is an empty answer.
+    pub fn read_answer(&mut self, max: usize) -> String {
+        if self.raw.enter().is_err() {
+            return String::new();
+        }
+        let mut answer = crate::menu::Answer::default();
+        let mut byte = [0u8; 1];
+        while !answer.done {
+            match nix::unistd::read(stdin(), &mut byte) {
+                Ok(1) => {
+                    let echo = answer.key(byte[0], max);
+                    let _ = nix::unistd::write(stdout(), &echo);
+                }
+                Err(nix::errno::Errno::EINTR) => {}
+                _ => {
+                    answer.text.clear();
+                    break;
+                }
+            }
+        }
+        self.raw.restore();
+        answer.text
+    }
+
     /// Connects to `target` and stays with the terminal until the last
     /// session it follows is done. `announce` prints the reconnect lines.
     pub fn follow(mut self, mut target: String, mut force: bool, mut announce: bool) -> i32 {

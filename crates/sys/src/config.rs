@@ -113,3 +113,62 @@ mod tests {
         assert!(Config::parse("detach-key = 3").is_err());
     }
 }
+
+/// Where who/where records live unless the system config says otherwise.
+pub const DEFAULT_WHO_DIR: &str = "/run/sess/who";
+
+/// The administrator's settings (`/etc/sess/config.toml`, or
+/// `SESS_SYSTEM_CONFIG`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SystemConfig {
+    /// Whether daemons publish who/where records (`who = false` turns
+    /// sesswho and sesswhere off).
+    pub who: bool,
+    pub who_dir: std::path::PathBuf,
+}
+
+impl Default for SystemConfig {
+    fn default() -> Self {
+        SystemConfig { who: true, who_dir: DEFAULT_WHO_DIR.into() }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct RawSystem {
+    who: Option<bool>,
+    who_dir: Option<std::path::PathBuf>,
+}
+
+impl SystemConfig {
+    pub fn path() -> std::path::PathBuf {
+        std::env::var_os("SESS_SYSTEM_CONFIG")
+            .filter(|p| !p.is_empty())
+            .map_or_else(|| "/etc/sess/config.toml".into(), Into::into)
+    }
+
+    /// Loads the system config; a missing file means the defaults.
+    pub fn load() -> Result<SystemConfig, ConfigError> {
+        let path = Self::path();
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
+            Err(e) => {
+                let path = path.display().to_string();
+                return Err(ConfigError::Read { path, reason: e.to_string() });
+            }
+        };
+        let raw: RawSystem = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.display().to_string(),
+            reason: e.message().to_owned(),
+        })?;
+        let mut config = Self::default();
+        if let Some(who) = raw.who {
+            config.who = who;
+        }
+        if let Some(dir) = raw.who_dir {
+            config.who_dir = dir;
+        }
+        Ok(config)
+    }
+}

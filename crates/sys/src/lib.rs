@@ -7,6 +7,7 @@
 //! - [`wire`]: blocking framed connections over Unix sockets, with fd
 //!   passing and SO_PEERCRED checks.
 //! - [`tty`]: raw mode that is always undone, and window sizes.
+//! - [`who`]: the who/where records every user's daemon publishes.
 //! - [`os`]: the one module with `unsafe` code: fork, the program's child
 //!   set-up before exec, and the few ioctls nix leaves unsafe.
 
@@ -17,6 +18,7 @@ pub mod exit;
 pub mod os;
 pub mod paths;
 pub mod tty;
+pub mod who;
 pub mod wire;
 
 /// The basename of argv[0]: how every message names its program.

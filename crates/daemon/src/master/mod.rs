@@ -609,6 +609,15 @@ impl Master {
         self.term = Some(term);
         self.last_use = sess_sys::now_ms();
         self.resize(spec.size);
+        self.notify_watchers();
+    }
+
+    /// Tells sessd's watch the session's facts changed (connected or not).
+    fn notify_watchers(&mut self) {
+        let facts = Reply::Session(self.info());
+        for conn in self.conns.iter_mut().filter(|c| c.watching) {
+            let _ = conn.send(&facts);
+        }
     }
 
     /// The signaller is ready: redraw, then live output. Linux sends no
@@ -629,6 +638,7 @@ impl Master {
         if let Some(term) = self.term.take() {
             info!(?end, "disconnected");
             term.release(end);
+            self.notify_watchers();
         }
     }
 
@@ -666,10 +676,7 @@ impl Master {
         for mut conn in self.kill.take().map(|k| k.waiting).unwrap_or_default() {
             let _ = conn.send(&Reply::Ok);
         }
-        let last = Reply::Session(self.info());
-        for conn in self.conns.iter_mut().filter(|c| c.watching) {
-            let _ = conn.send(&last);
-        }
+        self.notify_watchers();
         info!(status, "session over");
     }
 }

@@ -54,6 +54,17 @@ pub struct Row {
     pub wrapped: bool,
 }
 
+impl Row {
+    /// Nothing to paint: blanks in the default style, not wrapped.
+    pub fn is_blank(&self) -> bool {
+        !self.wrapped
+            && self
+                .cells
+                .iter()
+                .all(|c| (c.text == " " || c.text.is_empty()) && c.style == Style::default())
+    }
+}
+
 /// Writes the SGR that turns `from` into `to` (always via a reset: simple,
 /// and a repaint is not hot).
 pub fn sgr(out: &mut String, from: &Style, to: &Style) {

@@ -302,6 +302,10 @@ fn cup(out: &mut String, row: usize, col: usize) {
 fn paint_rows(out: &mut String, rows: &[Row], cursor: (usize, usize)) {
     let mut pen = Style::default();
     for (i, r) in rows.iter().enumerate() {
+        // The screen was cleared first: blank rows need nothing.
+        if r.is_blank() && i != cursor.0 {
+            continue;
+        }
         if i == 0 || !rows[i - 1].wrapped {
             cup(out, i, 0);
         }

@@ -5,6 +5,7 @@
 //! - [`attrs`]: attributes as `session get`/`set` see them.
 //! - [`registry`]: records, live masters, the process-manager verbs.
 //! - [`spawn`]: starting a master.
+//! - [`who`]: publishing this user's who/where record.
 //! - [`server`]: the socket and its requests.
 //! - [`wire`]: async framing.
 //!
@@ -19,6 +20,7 @@ mod registry;
 mod server;
 mod spawn;
 mod store;
+mod who;
 mod wire;
 
 use crate::Fatal;

@@ -10,6 +10,7 @@
 use super::record::{Attributes, Desired, FORMAT, Record, RestartStyle};
 use super::spawn::Start;
 use super::store::Store;
+use super::who::Who;
 use super::wire::{self, WireError};
 use super::{attrs, spawn};
 use crate::{ids, kernel_session};
@@ -18,6 +19,7 @@ use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
 use sess_proto::{CreateSpec, MasterRequest, Refusal, Reply, SessionInfo, State};
 use sess_sys::paths::Dirs;
+use sess_sys::who::WhoState;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io;
 use std::sync::Arc;
@@ -64,6 +66,7 @@ pub struct Registry {
     max_sessions: u32,
     store: Store,
     book: Mutex<Book>,
+    who: std::sync::Mutex<Option<Who>>,
 }
 
 /// What `session export` writes and `session import` reads.
@@ -135,7 +138,15 @@ impl Registry {
         let store = Store::open(&dirs.state)?;
         let records = store.load_all().into_iter().map(|r| (r.id.clone(), r)).collect();
         let book = Book { records, live: HashMap::new(), respawns: HashMap::new() };
-        Ok(Registry { dirs, max_sessions, store, book: Mutex::new(book) })
+        let who = std::sync::Mutex::new(Who::open());
+        Ok(Registry { dirs, max_sessions, store, book: Mutex::new(book), who })
+    }
+
+    /// Updates the who record, if this daemon publishes one.
+    fn who(&self, f: impl FnOnce(&mut Who)) {
+        if let Some(who) = self.who.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+            f(who);
+        }
     }
 
     fn save(&self, record: &Record) {
@@ -254,6 +265,10 @@ impl Registry {
             book.records.insert(live.id.clone(), record);
         }
         info!(id = %live.id, name = %live.name, "adopted a running session");
+        self.who(|w| {
+            w.started(&live.id, live.master_pid);
+            w.observed(&live);
+        });
         book.live.insert(live.id.clone(), master);
         drop(book);
         self.watch(live.id, master);
@@ -427,6 +442,7 @@ impl Registry {
     async fn launch(self: &Arc<Self>, record: &Record, start: Start) -> Result<SessionInfo> {
         let live = spawn::master(&self.dirs, record, start).await?;
         let master = live.master_pid.unwrap_or(0);
+        self.who(|w| w.started(&record.id, live.master_pid));
         self.book.lock().await.live.insert(record.id.clone(), master);
         self.watch(record.id.clone(), master);
         Ok(live)
@@ -437,15 +453,16 @@ impl Registry {
     fn watch(self: &Arc<Self>, id: String, master: u32) {
         let registry = Arc::clone(self);
         tokio::spawn(async move {
-            let last = async {
-                let mut stream = wire::dial(&registry.dirs.master_socket(&id)).await?;
-                wire::send(&mut stream, &MasterRequest::Watch).await?;
-                wire::recv::<Reply>(&mut stream).await
-            };
-            let last = match last.await {
-                Ok(Reply::Session(info)) => Some(info),
-                _ => None,
-            };
+            let mut last = None;
+            if let Ok(mut stream) = wire::dial(&registry.dirs.master_socket(&id)).await
+                && wire::send(&mut stream, &MasterRequest::Watch).await.is_ok()
+            {
+                while let Ok(Reply::Session(info)) = wire::recv::<Reply>(&mut stream).await {
+                    registry.who(|w| w.observed(&info));
+                    last = Some(info);
+                }
+            }
+            registry.who(|w| w.ended(&id, WhoState::Exit));
             if registry.ended(&id, master, last).await {
                 registry.relaunch(&id).await;
             }
@@ -526,6 +543,7 @@ impl Registry {
         self.stop_program(&id).await?;
         self.book.lock().await.records.remove(&id);
         self.unsave(&id);
+        self.who(|w| w.ended(&id, WhoState::Cleanup));
         Ok(())
     }
 

@@ -1,0 +1,5 @@
+//! `sessmenu`: see `man sessmenu`.
+
+fn main() {
+    std::process::exit(sess_client::main_sessmenu());
+}

@@ -1,0 +1,5 @@
+//! `sesswho`: see `man sesswho`.
+
+fn main() {
+    std::process::exit(sess_client::main_sesswho());
+}
