@@ -229,6 +229,10 @@ pub struct Sesswhere {
 #[derive(Debug, Parser)]
 #[command(name = "session", version)]
 pub struct Session {
+    /// System-wide sessions, kept by root's daemon (runtime /run/sess/system,
+    /// state /var/lib/sess); a user other than root goes through sudo.
+    #[arg(short = 'g')]
+    pub global: bool,
     #[command(subcommand)]
     pub verb: SessionVerb,
 }

@@ -47,7 +47,41 @@ fn manage(target: &str, verb: Verb) -> Result<i32, Failure> {
     act(target, Request::Manage { target: target.to_owned(), verb }).map(|_| 0)
 }
 
+/// Runtime and state dirs of the system-wide daemon (`session -g`).
+pub const SYSTEM_RUNTIME: &str = "/run/sess/system";
+pub const SYSTEM_STATE: &str = "/var/lib/sess";
+
+/// `session -g ...`: run again as root (through sudo unless we are root)
+/// with the system daemon's dirs, and without `-g`.
+fn global() -> Failure {
+    use std::os::unix::process::CommandExt;
+    let exe = std::env::current_exe().unwrap_or_else(|_| "session".into());
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(at) = args.iter().position(|a| a == "-g") {
+        args.remove(at);
+    }
+    let mut command = if nix::unistd::geteuid().is_root() {
+        std::process::Command::new(&exe)
+    } else {
+        let mut sudo = std::process::Command::new("sudo");
+        sudo.arg("--").arg("env");
+        sudo.arg(format!("SESS_RUNTIME_DIR={SYSTEM_RUNTIME}"));
+        sudo.arg(format!("SESS_STATE_DIR={SYSTEM_STATE}"));
+        sudo.arg(&exe);
+        sudo
+    };
+    let err = command
+        .env("SESS_RUNTIME_DIR", SYSTEM_RUNTIME)
+        .env("SESS_STATE_DIR", SYSTEM_STATE)
+        .args(args)
+        .exec();
+    Failure::fatal(format!("cannot run as root for -g: {err}"))
+}
+
 pub fn run(args: Session) -> Result<i32, Failure> {
+    if args.global {
+        return Err(global());
+    }
     match args.verb {
         SessionVerb::Create { name, suspended, dir, env, command } => {
             create(name, suspended, dir, env, command)
