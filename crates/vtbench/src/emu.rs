@@ -346,10 +346,11 @@ impl Emu for Avt {
 use alacritty_terminal::Term;
 use alacritty_terminal::event::{Event, EventListener};
 use alacritty_terminal::grid::{Dimensions, Grid};
-use alacritty_terminal::index::{Column, Line};
-use alacritty_terminal::term::cell::{Cell as ACell, Flags};
+use alacritty_terminal::index::Line;
+use alacritty_terminal::term::cell::Cell as ACell;
 use alacritty_terminal::term::{Config, TermMode};
-use alacritty_terminal::vte::ansi::{self, Processor};
+use alacritty_terminal::vte::ansi::Processor;
+use sess_daemon::master::screen;
 
 /// alacritty reports the title as an event: we keep it.
 #[derive(Clone, Default)]
@@ -413,64 +414,12 @@ impl Alacritty {
         Self { term, parser: Processor::new(), title }
     }
 
-    fn col(c: ansi::Color) -> Col {
-        match c {
-            ansi::Color::Named(n) if (n as usize) < 16 => Col::Idx(n as u8),
-            ansi::Color::Named(_) => Col::Default,
-            ansi::Color::Indexed(i) => Col::Idx(i),
-            ansi::Color::Spec(c) => Col::Rgb(c.r, c.g, c.b),
-        }
-    }
-
     fn style(c: &ACell) -> Style {
-        let mut a = 0;
-        for (flag, bit) in [
-            (Flags::BOLD, attr::BOLD),
-            (Flags::DIM, attr::DIM),
-            (Flags::ITALIC, attr::ITALIC),
-            (Flags::UNDERLINE, attr::UNDERLINE),
-            (Flags::DOUBLE_UNDERLINE, attr::UL_DOUBLE),
-            (Flags::UNDERCURL, attr::UL_CURLY),
-            (Flags::DOTTED_UNDERLINE, attr::UL_DOTTED),
-            (Flags::DASHED_UNDERLINE, attr::UL_DASHED),
-            (Flags::INVERSE, attr::INVERSE),
-            (Flags::HIDDEN, attr::HIDDEN),
-            (Flags::STRIKEOUT, attr::STRIKE),
-        ] {
-            if c.flags.contains(flag) {
-                a |= bit;
-            }
-        }
-        Style {
-            fg: Self::col(c.fg),
-            bg: Self::col(c.bg),
-            ul: c.underline_color().map_or(Col::Default, Self::col),
-            attrs: a,
-        }
+        screen::style(c)
     }
 
     fn row(grid: &Grid<ACell>, line: Line) -> Row {
-        let r = &grid[line];
-        let cols = grid.columns();
-        let cells = (0..cols)
-            .map(|i| {
-                let c = &r[Column(i)];
-                let width = if c.flags.contains(Flags::WIDE_CHAR_SPACER) {
-                    0
-                } else if c.flags.contains(Flags::WIDE_CHAR) {
-                    2
-                } else {
-                    1
-                };
-                let mut text = String::new();
-                if width != 0 {
-                    text.push(c.c);
-                    text.extend(c.zerowidth().into_iter().flatten());
-                }
-                Cell { text, width, style: Self::style(c) }
-            })
-            .collect();
-        Row { cells, wrapped: r[Column(cols - 1)].flags.contains(Flags::WRAPLINE) }
+        screen::row_of(grid, line)
     }
 
     fn screen(grid: &Grid<ACell>) -> Vec<Row> {

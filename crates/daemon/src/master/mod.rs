@@ -19,7 +19,7 @@
 mod conn;
 mod detach;
 pub mod paint;
-mod screen;
+pub mod screen;
 mod spawn;
 mod terminal;
 mod track;

@@ -222,7 +222,8 @@ impl Screen {
     }
 }
 
-fn col(c: ansi::Color) -> Col {
+/// A cell colour in the paint model.
+pub fn col(c: ansi::Color) -> Col {
     match c {
         ansi::Color::Named(n) if (n as usize) < 16 => Col::Idx(n as u8),
         ansi::Color::Named(_) => Col::Default,
@@ -231,7 +232,8 @@ fn col(c: ansi::Color) -> Col {
     }
 }
 
-fn style(c: &ACell) -> Style {
+/// A cell's pen in the paint model.
+pub fn style(c: &ACell) -> Style {
     let mut bits = 0;
     for (flag, bit) in [
         (Flags::BOLD, attr::BOLD),
@@ -258,7 +260,8 @@ fn style(c: &ACell) -> Style {
     }
 }
 
-fn row_of(grid: &Grid<ACell>, line: Line) -> Row {
+/// One grid line in the paint model.
+pub fn row_of(grid: &Grid<ACell>, line: Line) -> Row {
     let r = &grid[line];
     let cols = grid.columns();
     let cells = (0..cols)
