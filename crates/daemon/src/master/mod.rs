@@ -7,6 +7,7 @@
 //! - [`detach`]: the detach key.
 //! - [`screen`]: the screen model, and the repaint shown on connect.
 //! - [`paint`]: rows of cells as escape sequences.
+//! - [`scan`]: a first look at output: drawing, or lasting state.
 //! - [`track`]: the scroll region, noted as the emulator parses.
 //!
 //! One poll loop, one thread. The pty is read only while the connected
@@ -19,6 +20,7 @@
 mod conn;
 mod detach;
 pub mod paint;
+mod scan;
 pub mod screen;
 mod spawn;
 mod terminal;
@@ -316,7 +318,8 @@ impl Master {
         let kill = self.kill.as_ref().map(|k| k.deadline.min(Instant::now() + KILL_TICK));
         let waits = [self.creator_wait, self.watcher_wait];
         let waits = waits.into_iter().flatten().filter(|_| self.exit_status.is_some());
-        detach.into_iter().chain(kill).chain(waits).min()
+        let parse = self.screen.parse_due();
+        detach.into_iter().chain(kill).chain(waits).chain(parse).min()
     }
 
     fn handle(&mut self, slot: Slot, flags: PollFlags) {
@@ -345,9 +348,13 @@ impl Master {
         }
     }
 
-    /// Timers: the detach key's delay and the kill's escalation.
+    /// Timers: the detach key's delay, the kill's escalation, and output
+    /// that waits to be parsed.
     fn tick(&mut self) {
         let now = Instant::now();
+        if self.screen.parse_due().is_some_and(|due| now >= due) {
+            self.screen.parse_idle();
+        }
         if self.term.as_mut().is_some_and(|t| t.detach.expired(now)) {
             self.disconnect(End::Disconnected);
         }
@@ -439,18 +446,19 @@ impl Master {
 
     /// Program output: kept for replay, and shown if connected.
     fn output(&mut self, data: &[u8]) {
+        self.last_use = sess_sys::now_ms();
+        // The terminal first: the model must not delay what the user sees.
+        let live = self.term.as_mut().filter(|t| t.live);
+        if let Some(Err(e)) = live.map(|t| t.write(data)) {
+            debug!(error = %e, "terminal write failed");
+            self.disconnect(End::Disconnected);
+        }
         self.screen.feed(data);
         // Answers to the program's terminal queries: a connected terminal
         // gives its own; while disconnected the model answers.
         let replies = self.screen.take_replies();
         if self.term.is_none() {
             self.to_pty.extend_from_slice(&replies);
-        }
-        self.last_use = sess_sys::now_ms();
-        let live = self.term.as_mut().filter(|t| t.live);
-        if let Some(Err(e)) = live.map(|t| t.write(data)) {
-            debug!(error = %e, "terminal write failed");
-            self.disconnect(End::Disconnected);
         }
     }
 

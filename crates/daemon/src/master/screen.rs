@@ -13,6 +13,7 @@
 //! these again as they repaint.
 
 use super::paint::{self, Cell, Col, Row, Style, attr};
+use super::scan::Scan;
 use super::track::{Region, Tracking};
 use alacritty_terminal::Term;
 use alacritty_terminal::event::{Event, EventListener};
@@ -25,6 +26,7 @@ use sess_proto::WinSize;
 use std::cell::RefCell;
 use std::fmt::Write as _;
 use std::rc::Rc;
+use std::time::{Duration, Instant};
 
 /// What the emulator reports besides the grid.
 #[derive(Default)]
@@ -81,12 +83,27 @@ const MODES: [(TermMode, &str, &str); 12] = [
     (TermMode::LINE_FEED_NEW_LINE, "\x1b[20h", "\x1b[20l"),
 ];
 
+/// Drawing-only output waits, unparsed, up to this many bytes: enough lines
+/// that most of a bulk of output can be passed over (see [`Screen::parse`]).
+const BATCH: usize = 256 * 1024;
+
+/// Drawing-only output waits at most this long before it is parsed.
+const PARSE_DELAY: Duration = Duration::from_millis(50);
+
 pub struct Screen {
     term: Term<Listener>,
     parser: Processor,
     reported: Listener,
     restore_lines: usize,
     region: Region,
+    scan: Scan,
+    /// Output that only draws, not parsed yet.
+    pending: Vec<u8>,
+    pending_since: Option<Instant>,
+    batch: usize,
+    /// Bytes passed over undrawn, for the tests.
+    #[cfg(test)]
+    passed_over: usize,
 }
 
 impl Screen {
@@ -94,13 +111,103 @@ impl Screen {
         let reported = Listener::default();
         let config = Config { scrolling_history: restore_lines, ..Config::default() };
         let term = Term::new(config, &Size(size), reported.clone());
-        Screen { term, parser: Processor::new(), reported, restore_lines, region: None }
+        Screen {
+            term,
+            parser: Processor::new(),
+            reported,
+            restore_lines,
+            region: None,
+            scan: Scan::default(),
+            pending: Vec::new(),
+            pending_since: None,
+            batch: BATCH,
+            #[cfg(test)]
+            passed_over: 0,
+        }
     }
 
     /// Feeds program output; any split of the stream gives the same screen.
+    ///
+    /// Output that changes lasting state (modes, title, queries, ...) is
+    /// parsed at once, with everything before it. Output that only draws
+    /// waits (up to [`BATCH`] bytes or [`PARSE_DELAY`]): everything that
+    /// reads the screen parses it first, and a bulk of it is mostly passed
+    /// over, as lines that scroll out of reach need no drawing.
     pub fn feed(&mut self, bytes: &[u8]) {
+        let at_rest = self.scan.at_rest();
+        let before = (self.scan.barrier_end, self.scan.line_feeds);
+        let chunk = self.scan.chunk(bytes);
+        if !chunk.stateful && chunk.dropped.is_empty() && (at_rest || !self.pending.is_empty()) {
+            self.pending.extend_from_slice(bytes);
+            self.pending_since.get_or_insert_with(Instant::now);
+            if self.pending.len() >= self.batch {
+                self.parse();
+            }
+            return;
+        }
+        self.parse_pending(before);
         let mut handler = Tracking { term: &mut self.term, region: &mut self.region };
-        self.parser.advance(&mut handler, bytes);
+        let mut from = 0;
+        for cut in chunk.dropped.iter().chain([&(bytes.len()..bytes.len())]) {
+            self.parser.advance(&mut handler, &bytes[from..cut.start]);
+            from = cut.end;
+        }
+        self.scan.mark();
+    }
+
+    /// When the waiting output must be parsed, if any waits.
+    pub fn parse_due(&self) -> Option<Instant> {
+        self.pending_since.map(|since| since + PARSE_DELAY)
+    }
+
+    /// Parses the output that waits.
+    pub fn parse(&mut self) {
+        self.parse_pending((self.scan.barrier_end, self.scan.line_feeds));
+        self.scan.mark();
+    }
+
+    /// Parses `pending`, given the scan's last barrier and the CR LFs after
+    /// it. Without a scroll region, a stretch of drawing with enough line
+    /// feeds after it scrolls everything it drew out of the screen and the
+    /// kept scrollback: only the pen it leaves matters, so only its colour
+    /// changes are parsed, then the rest from the start of a line.
+    fn parse_pending(&mut self, (barrier_end, line_feeds): (usize, usize)) {
+        self.pending_since = None;
+        if self.pending.is_empty() {
+            return;
+        }
+        let pending = std::mem::take(&mut self.pending);
+        // From any row, 2 × rows line feeds push every row out of the
+        // screen; the scrollback holds `restore_lines` more.
+        let keep = 2 * self.term.screen_lines() + self.restore_lines + 1;
+        let from = (self.region.is_none() && line_feeds > keep)
+            .then(|| memchr::memrchr_iter(b'\n', &pending[barrier_end..]).nth(keep))
+            .flatten()
+            .map(|lf| barrier_end + lf + 1);
+        let mut handler = Tracking { term: &mut self.term, region: &mut self.region };
+        match from {
+            Some(from) => {
+                #[cfg(test)]
+                {
+                    self.passed_over += from;
+                }
+                for sgr in pen_changes(&pending[..from]).iter().rev() {
+                    self.parser.advance(&mut handler, sgr);
+                }
+                self.parser.advance(&mut handler, b"\r");
+                self.parser.advance(&mut handler, &pending[from..]);
+            }
+            None => self.parser.advance(&mut handler, &pending),
+        }
+        // The buffer serves the next bulk ([`Screen::parse_idle`] frees it).
+        self.pending = pending;
+        self.pending.clear();
+    }
+
+    /// Parses what waits and lets go of the buffer it waited in.
+    pub fn parse_idle(&mut self) {
+        self.parse();
+        self.pending = Vec::new();
     }
 
     /// Takes the emulator's answers to terminal queries.
@@ -109,6 +216,7 @@ impl Screen {
     }
 
     pub fn resize(&mut self, size: WinSize) {
+        self.parse();
         let size = Size(size);
         // The emulator resets the scroll region when the size changes.
         if (size.columns(), size.screen_lines()) != (self.term.columns(), self.term.screen_lines())
@@ -121,6 +229,7 @@ impl Screen {
     /// The bytes that make a terminal of the screen's size show the
     /// scrollback tail and then exactly this screen.
     pub fn repaint(&mut self) -> Vec<u8> {
+        self.parse();
         let mut out = String::from("\x1b[?1049l\x1b[r\x1b[0m");
         let rows = self.term.screen_lines();
         let cols = self.term.columns();
@@ -187,6 +296,7 @@ impl Screen {
     /// colours, no modes and no cursor: what a relaunched session shows of
     /// its past above the restore marker.
     pub fn checkpoint(&mut self) -> String {
+        self.parse();
         let restore_lines = self.restore_lines;
         let (mut rows, screen_rows) = self.with_primary(|g| (history(g, restore_lines), screen(g)));
         let used = screen_rows.iter().rposition(|r| r.cells.iter().any(|c| c.text.trim() != ""));
@@ -220,6 +330,31 @@ impl Screen {
         *self.term.grid_mut() = alt;
         r
     }
+}
+
+/// The SGR sequences in `drawing` (drawing-only output: every ESC starts
+/// a CSI sequence) since the last one that starts with a reset, last first.
+fn pen_changes(drawing: &[u8]) -> Vec<&[u8]> {
+    let mut changes = Vec::new();
+    for esc in memchr::memrchr_iter(0x1b, drawing) {
+        let seq = &drawing[esc..];
+        // ESC ESC [ is one sequence: the parser ignores the first ESC.
+        if seq.get(1) != Some(&b'[') {
+            continue;
+        }
+        let Some(end) = seq[2..].iter().position(|b| (0x40..=0x7e).contains(b)) else {
+            continue;
+        };
+        if seq[2 + end] != b'm' {
+            continue;
+        }
+        changes.push(&seq[..3 + end]);
+        let first = seq[2..2 + end].split(|&b| b == b';').next().unwrap_or_default();
+        if first.iter().all(|&b| b == b'0') {
+            break;
+        }
+    }
+    changes
 }
 
 /// A cell colour in the paint model.
@@ -376,6 +511,171 @@ mod tests {
             split.feed(&bytes[cut..]);
             assert_eq!(view(&mut split), want, "split at {cut}");
         }
+    }
+
+    /// A stream of drawing with some lasting state changes, from a seed.
+    fn stream(seed: u32, len: usize) -> Vec<u8> {
+        const DRAW: &[&str] = &[
+            "word ",
+            "\u{4e2d}\u{6587}",
+            "e\u{301}",
+            "\t",
+            "\x08",
+            "\x07",
+            "\r",
+            "\x1b[0m",
+            "\x1b[31m",
+            "\x1b[1;4;38;5;200m",
+            "\x1b[m",
+            "\x1b[0;32m",
+            "\x1b[48;2;1;2;3m",
+            "\x1b[4:3m",
+            "\x1b[58;5;9m",
+            "\x1b\x1b[7m",
+            "\x1b[K",
+            "\x1b[1K",
+            "\x1b[3X",
+            "\x1b[2P",
+            "\x1b[2@",
+            "\x1b[5C",
+            "\x1b[2D",
+            "\x1b[10G",
+            "a long line that wraps around the twenty columns of the test screen ",
+        ];
+        const BARRIER: &[&str] = &[
+            "\x1b[3;4H",
+            "\x1b[2A",
+            "\x1b[J",
+            "\x1b[2J",
+            "\x1b[L",
+            "\x1b[M",
+            "\x1b[S",
+            "\x1b[T",
+            "\x0b",
+            "\n",
+            "\x1b[3J",
+        ];
+        const STATEFUL: &[&str] = &[
+            "\x1b[?1049h",
+            "\x1b[?1049l",
+            "\x1b]2;t\x07",
+            "\x1b7",
+            "\x1b8",
+            "\x1b[2;5r",
+            "\x1b[r",
+            "\x1b[?7l",
+            "\x1b[?7h",
+            "\x1b(0",
+            "\x1b(B",
+            "\x1b[4h",
+            "\x1b[4l",
+            "\x1bM",
+            "\x1b[?25l",
+            "\x1b[?1h",
+            "\x0e",
+            "\x0f",
+            "\x1b[3\n1m",
+        ];
+        let mut x = seed | 1;
+        let mut next = |n: usize| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as usize % n
+        };
+        let mut out = String::new();
+        while out.len() < len {
+            let pick = next(1000);
+            let piece = match pick {
+                0..=1 => STATEFUL[next(STATEFUL.len())],
+                2..=6 => BARRIER[next(BARRIER.len())],
+                20..=399 => "\r\n",
+                _ => DRAW[next(DRAW.len())],
+            };
+            out.push_str(piece);
+        }
+        out.into_bytes()
+    }
+
+    /// Feeds `bytes` in pieces of pseudo-random sizes.
+    fn feed_split(screen: &mut Screen, bytes: &[u8], seed: u32) {
+        let mut x = seed | 1;
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            let n = (x as usize % 700 + 1).min(rest.len());
+            screen.feed(&rest[..n]);
+            rest = &rest[n..];
+        }
+    }
+
+    #[test]
+    fn passing_over_drawing_gives_the_same_screen_as_parsing_it() {
+        let mut passed_over = 0;
+        for seed in 1..40u32 {
+            let bytes = stream(seed.wrapping_mul(0x9e37_79b9), 60_000);
+            let mut lazy = Screen::new(SIZE, 50);
+            lazy.batch = 4096;
+            feed_split(&mut lazy, &bytes, seed);
+            let mut eager = Screen::new(SIZE, 50);
+            let mut handler = Tracking { term: &mut eager.term, region: &mut eager.region };
+            eager.parser.advance(&mut handler, &bytes);
+            assert_eq!(lazy.repaint(), eager.repaint(), "seed {seed}");
+            assert_eq!(view(&mut lazy), view(&mut eager), "seed {seed}");
+            let pen = |s: &Screen| style(&s.term.grid().cursor.template);
+            assert_eq!(pen(&lazy), pen(&eager), "seed {seed}");
+            passed_over += lazy.passed_over;
+        }
+        assert!(passed_over > 200_000, "only {passed_over} bytes were passed over");
+    }
+
+    #[test]
+    fn bulk_drawing_is_mostly_passed_over() {
+        let mut text = Vec::new();
+        for i in 0..20_000 {
+            let _ = std::io::Write::write_fmt(
+                &mut text,
+                format_args!("\x1b[3{}mline {i}\x1b[0m and more text\r\n", i % 8),
+            );
+        }
+        let mut screen = Screen::new(WinSize { rows: 24, cols: 80 }, 500);
+        for chunk in text.chunks(4095) {
+            screen.feed(chunk);
+        }
+        screen.parse();
+        assert!(screen.passed_over > text.len() / 2, "{} of {}", screen.passed_over, text.len());
+        let history = screen.with_primary(|g| history(g, 500));
+        assert_eq!(history.len(), 500);
+        let first: String = history[0].cells.iter().map(|c| c.text.as_str()).collect();
+        assert!(first.starts_with("line 19477 and more text"), "{first:?}");
+    }
+
+    #[test]
+    fn the_pen_set_in_passed_over_output_carries_on() {
+        let mut text = b"\x1b[0;1m\x1b[31mred\r\n\x1b[4m".to_vec();
+        text.extend(b"plain line\r\n".repeat(3000));
+        let mut screen = Screen::new(WinSize { rows: 24, cols: 80 }, 500);
+        screen.feed(&text);
+        screen.parse();
+        assert!(screen.passed_over > 0);
+        let history = screen.with_primary(|g| history(g, 500));
+        let pen = &history[0].cells[0].style;
+        assert_eq!((pen.fg, pen.attrs), (Col::Idx(1), attr::BOLD | attr::UNDERLINE));
+    }
+
+    #[test]
+    fn long_osc_strings_are_cut() {
+        let mut screen = Screen::new(SIZE, 50);
+        let mut osc = b"\x1b]2;".to_vec();
+        osc.resize(10 << 20, b'x');
+        for chunk in osc.chunks(4096) {
+            screen.feed(chunk);
+        }
+        screen.feed(b"\x07");
+        let title = screen.reported.0.borrow().title.clone().unwrap_or_default();
+        assert_eq!(title.len(), super::super::scan::OSC_MAX - 2);
     }
 
     #[test]

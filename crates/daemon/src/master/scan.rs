@@ -1,0 +1,350 @@
+//! A cheap first look at program output, before the screen model parses
+//! it: which bytes only draw (text, line feeds, colours, cursor motion and
+//! erasing on the grid) and which change lasting terminal state (modes, the
+//! title, the scroll region, charsets, saved cursor, queries, strings).
+//!
+//! It follows the state machine of the model's parser (`vte`, after Paul
+//! Williams' DEC parser) byte for byte, so it always knows whether the
+//! parser is at rest (ground) and can tell a bulk of drawing, which the
+//! screen may parse lazily and in part ([`super::screen`]), from anything
+//! that must be parsed at once. It also bounds the length of OSC strings,
+//! which the parser would otherwise buffer without limit.
+
+/// OSC string bytes passed on to the parser; the rest of a longer string is
+/// dropped (a title or a hyperlink is far shorter; clipboard writes, the
+/// usual long ones, are not kept by the model anyway).
+pub const OSC_MAX: usize = 4096;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum State {
+    Ground,
+    Escape,
+    EscInter,
+    CsiEntry,
+    CsiParam,
+    CsiInter,
+    CsiIgnore,
+    DcsEntry,
+    DcsParam,
+    DcsInter,
+    DcsIgnore,
+    DcsPass,
+    Osc,
+    SosPmApc,
+}
+
+/// What one chunk of output holds.
+#[derive(Default, Debug, PartialEq, Eq)]
+pub struct Chunk {
+    /// Something in it changes lasting state (or is too odd to reason
+    /// about): it must be parsed now.
+    pub stateful: bool,
+    /// Byte ranges to leave out when parsing (the tails of overlong OSC
+    /// strings).
+    pub dropped: Vec<std::ops::Range<usize>>,
+}
+
+/// The parser's state as seen so far, and what the drawing-only bytes
+/// since the last reset allow: the number of CR LF line feeds since the
+/// last byte that could move the cursor up or the content down (a
+/// *barrier*), and where that barrier ended.
+pub struct Scan {
+    state: State,
+    /// The CSI in progress has a private marker or intermediates.
+    csi_odd: bool,
+    osc_len: usize,
+    /// The previous byte was a carriage return in ground state.
+    cr: bool,
+    /// Offset (in the bytes scanned since [`Scan::mark`]) just after the
+    /// last barrier.
+    pub barrier_end: usize,
+    /// CR LF line feeds since the last barrier.
+    pub line_feeds: usize,
+    scanned: usize,
+}
+
+impl Default for Scan {
+    fn default() -> Self {
+        Scan {
+            state: State::Ground,
+            csi_odd: false,
+            osc_len: 0,
+            cr: false,
+            barrier_end: 0,
+            line_feeds: 0,
+            scanned: 0,
+        }
+    }
+}
+
+/// What a byte did, for the bookkeeping.
+enum Effect {
+    None,
+    LineFeed,
+    Barrier,
+    Stateful,
+}
+
+impl Scan {
+    /// True when the parser is at rest: nothing half-read.
+    pub fn at_rest(&self) -> bool {
+        self.state == State::Ground
+    }
+
+    /// Starts counting offsets, line feeds and barriers afresh.
+    pub fn mark(&mut self) {
+        self.barrier_end = 0;
+        self.line_feeds = 0;
+        self.scanned = 0;
+    }
+
+    /// Looks at the next chunk of output.
+    pub fn chunk(&mut self, bytes: &[u8]) -> Chunk {
+        let mut chunk = Chunk::default();
+        let mut i = 0;
+        while i < bytes.len() {
+            if self.state == State::Ground {
+                // Printable text is most of the output: skip it in one go.
+                let text = bytes[i..].iter().position(|&b| b < 0x20).unwrap_or(bytes.len() - i);
+                if text > 0 {
+                    self.cr = false;
+                    i += text;
+                    continue;
+                }
+            }
+            let byte = bytes[i];
+            let at = self.scanned + i;
+            let in_osc = self.state == State::Osc;
+            match self.step(byte) {
+                Effect::None => {}
+                Effect::LineFeed => self.line_feeds += 1,
+                Effect::Barrier => {
+                    self.barrier_end = at + 1;
+                    self.line_feeds = 0;
+                }
+                Effect::Stateful => chunk.stateful = true,
+            }
+            if in_osc && self.state == State::Osc {
+                if self.osc_len >= OSC_MAX {
+                    match chunk.dropped.last_mut() {
+                        Some(r) if r.end == i => r.end = i + 1,
+                        _ => chunk.dropped.push(i..i + 1),
+                    }
+                }
+                self.osc_len += 1;
+            }
+            i += 1;
+        }
+        self.scanned += bytes.len();
+        chunk
+    }
+
+    /// One byte outside plain text: the parser's transition, and what it did.
+    fn step(&mut self, byte: u8) -> Effect {
+        use State::*;
+        let was_cr = std::mem::take(&mut self.cr);
+        // CAN and SUB end every sequence; ESC starts one from anywhere but
+        // inside an escape (where vte ignores it).
+        match (self.state, byte) {
+            (Ground, 0x1b) => return self.enter(Escape),
+            (Ground, b) if b < 0x20 => return self.execute(b, was_cr),
+            (Ground, _) => return Effect::None,
+            (Escape, 0x1b) => return Effect::None,
+            (_, 0x18 | 0x1a) => {
+                self.state = Ground;
+                return Effect::Stateful;
+            }
+            (_, 0x1b) => return self.enter(Escape),
+            _ => {}
+        }
+        let c0 = byte < 0x20 || byte == 0x7f;
+        match self.state {
+            Escape | EscInter | CsiEntry | CsiParam | CsiInter | CsiIgnore if byte < 0x20 => {
+                // A control inside a sequence runs at once: odd enough to
+                // parse everything around it now.
+                Effect::Stateful
+            }
+            Escape => match byte {
+                0x20..=0x2f => self.enter(EscInter),
+                0x50 => self.enter(DcsEntry),
+                0x58 | 0x5e | 0x5f => self.enter(SosPmApc),
+                0x5b => {
+                    self.csi_odd = false;
+                    self.state = CsiEntry;
+                    Effect::None
+                }
+                0x5d => {
+                    self.osc_len = 0;
+                    self.enter(Osc)
+                }
+                0x30..=0x7e => self.enter(Ground),
+                _ => Effect::None,
+            },
+            EscInter => match byte {
+                0x30..=0x7e => self.enter(Ground),
+                _ => Effect::None,
+            },
+            CsiEntry | CsiParam | CsiInter | CsiIgnore => self.csi(byte),
+            DcsEntry | DcsParam | DcsInter => {
+                self.state = match (self.state, byte) {
+                    (_, _) if c0 || byte >= 0x80 => self.state,
+                    (_, 0x40..=0x7e) => DcsPass,
+                    (DcsEntry | DcsParam, 0x20..=0x2f) | (DcsInter, 0x20..=0x2f) => DcsInter,
+                    (DcsEntry, _) | (DcsParam, 0x30..=0x3b) => DcsParam,
+                    _ => DcsIgnore,
+                };
+                Effect::Stateful
+            }
+            DcsPass if byte == 0x9c => self.enter(Ground),
+            Osc if byte == 0x07 => self.enter(Ground),
+            Ground | DcsIgnore | DcsPass | Osc | SosPmApc => Effect::Stateful,
+        }
+    }
+
+    /// A byte of a CSI sequence (controls and ESC/CAN/SUB handled before).
+    fn csi(&mut self, byte: u8) -> Effect {
+        use State::*;
+        match (self.state, byte) {
+            (CsiIgnore, 0x40..=0x7e) => self.enter(Ground),
+            (_, 0x40..=0x7e) => {
+                let odd = self.csi_odd;
+                self.state = Ground;
+                if odd {
+                    return Effect::Stateful;
+                }
+                match byte {
+                    // SGR, erasing and moving within the line.
+                    b'm' | b'K' | b'X' | b'P' | b'@' | b'C' | b'D' | b'G' | b'`' | b'a' | b'I'
+                    | b'Z' => Effect::None,
+                    // Moving between lines, erasing the screen, inserting,
+                    // deleting and scrolling lines.
+                    b'A' | b'B' | b'E' | b'F' | b'H' | b'f' | b'd' | b'e' | b'J' | b'L' | b'M'
+                    | b'S' | b'T' => Effect::Barrier,
+                    _ => Effect::Stateful,
+                }
+            }
+            (CsiIgnore, _) => Effect::None,
+            (CsiEntry | CsiParam | CsiInter, 0x20..=0x2f) => {
+                self.csi_odd = true;
+                self.state = CsiInter;
+                Effect::None
+            }
+            (CsiEntry, 0x3c..=0x3f) => {
+                self.csi_odd = true;
+                self.state = CsiParam;
+                Effect::None
+            }
+            (CsiEntry | CsiParam, 0x30..=0x3b) => {
+                self.state = CsiParam;
+                Effect::None
+            }
+            (CsiParam | CsiInter, 0x30..=0x3f) => {
+                self.state = CsiIgnore;
+                Effect::None
+            }
+            _ => Effect::None,
+        }
+    }
+
+    /// A control character executed in ground state.
+    fn execute(&mut self, byte: u8, was_cr: bool) -> Effect {
+        match byte {
+            b'\r' => {
+                self.cr = true;
+                Effect::None
+            }
+            b'\n' if was_cr => Effect::LineFeed,
+            // A bare line feed leaves the column where it was, so it cannot
+            // start a fresh line; VT and FF are line feeds too.
+            b'\n' | 0x0b | 0x0c => Effect::Barrier,
+            // Shift out / shift in switch charsets.
+            0x0e | 0x0f => Effect::Stateful,
+            _ => Effect::None,
+        }
+    }
+
+    /// Enters a state; anything but a return to ground (from ESC x) is a
+    /// sequence with lasting effects.
+    fn enter(&mut self, state: State) -> Effect {
+        let from = self.state;
+        self.state = state;
+        match (from, state) {
+            // ESC alone is not yet anything; ESC [ is handled by the caller.
+            (_, State::Escape) => Effect::None,
+            _ => Effect::Stateful,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan(bytes: &[u8]) -> (Chunk, Scan) {
+        let mut s = Scan::default();
+        let c = s.chunk(bytes);
+        (c, s)
+    }
+
+    #[test]
+    fn drawing_is_not_stateful() {
+        let (c, s) = scan(b"a\x1b[31mred\x1b[0m\x1b[K\tx\x08\r\n\x1b[2Pz\r\n");
+        assert!(!c.stateful);
+        assert!(s.at_rest());
+        assert_eq!(s.line_feeds, 2);
+        assert_eq!(s.barrier_end, 0);
+    }
+
+    #[test]
+    fn lasting_state_is_stateful() {
+        for seq in [
+            &b"\x1b[?1049h"[..],
+            b"\x1b]2;title\x07",
+            b"\x1b[2;5r",
+            b"\x1b7",
+            b"\x1b(0",
+            b"\x0e",
+            b"\x1b[6n",
+            b"\x1bP1$r\x1b\\",
+            b"\x1b[1 q",
+            b"\x1b[3\n1m",
+        ] {
+            assert!(scan(seq).0.stateful, "{seq:?}");
+        }
+    }
+
+    #[test]
+    fn barriers_reset_the_line_feeds() {
+        let (_, s) = scan(b"a\r\nb\r\n\x1b[Hc\r\nd");
+        assert_eq!(s.line_feeds, 1);
+        assert_eq!(s.barrier_end, 9);
+        let (_, s) = scan(b"a\r\nb\nc\r\n");
+        assert_eq!((s.line_feeds, s.barrier_end), (1, 5));
+    }
+
+    #[test]
+    fn state_carries_across_chunks() {
+        let mut s = Scan::default();
+        assert!(!s.chunk(b"ab\x1b[3").stateful);
+        assert!(!s.at_rest());
+        assert!(!s.chunk(b"1mc\r").stateful);
+        assert!(s.at_rest());
+        s.chunk(b"\n");
+        assert_eq!(s.line_feeds, 1);
+        let mut s = Scan::default();
+        assert!(s.chunk(b"\x1b]0;ti").stateful);
+        assert!(!s.at_rest());
+        s.chunk(b"tle\x1b\\");
+        assert!(s.at_rest());
+    }
+
+    #[test]
+    fn long_osc_strings_are_cut() {
+        let mut osc = b"\x1b]2;".to_vec();
+        osc.resize(OSC_MAX + 100, b'x');
+        let (c, s) = scan(&osc);
+        // ESC ] is two bytes; the string starts after them.
+        assert_eq!(c.dropped, vec![OSC_MAX + 2..OSC_MAX + 100]);
+        assert!(!s.at_rest());
+    }
+}
