@@ -23,7 +23,7 @@ fn signal(pid: i32, sig: Signal) {
 /// until none is left. The world's terminals must be gone already.
 fn power_cut(world: &World) {
     let sessd = world.sessd_pid();
-    signal(sessd, Signal::SIGKILL);
+    let _ = kill(Pid::from_raw(sessd), Signal::SIGKILL);
     wait_until("sessd is dead", || !alive(sessd));
     wait_until("every master and program of the test is dead", || {
         let left = world.pids();
@@ -380,4 +380,37 @@ fn a_corrupt_or_newer_record_is_moved_aside_and_the_others_load() {
     let log = log(&world);
     assert_eq!(log.matches("unreadable session record moved aside").count(), 2, "{log}");
     assert!(log.contains("newer than"), "the log says why: {log}");
+}
+
+#[test]
+fn sessions_killed_while_sessd_stops_come_back_at_the_next_start() {
+    let world = World::new();
+    let ephemeral = world.detached_shell();
+    create(&world, "plain", &["cat"]);
+    // Output after its save-signal keeps sessd's checkpoint waiting while
+    // the shutdown kills the masters.
+    let ticks = "trap 'while :; do echo tick; sleep 0.1; done' USR1; while :; do sleep 1; done";
+    create(&world, "ticker", &["sh", "-c", ticks]);
+    set(&world, "ticker", "save-signal", "USR1");
+    let masters: Vec<i32> = world.list_json().iter().map(|s| json_pid(s, "master_pid")).collect();
+    assert_eq!(masters.len(), 3);
+
+    // A shutdown without systemd: SIGTERM to everything at once.
+    let sessd = world.sessd_pid();
+    signal(sessd, Signal::SIGTERM);
+    wait_until("sessd is stopping", || log(&world).contains("sessd stopping"));
+    for &master in &masters {
+        signal(master, Signal::SIGTERM);
+    }
+    wait_until("the masters have ended their sessions", || masters.iter().all(|&m| !alive(m)));
+    wait_until("sessd has stopped", || !alive(sessd));
+    power_cut(&world);
+    boot(&world);
+
+    let list = world.list_json();
+    assert_eq!(list.len(), 3, "{list:?}");
+    for s in &list {
+        assert_eq!(s["state"], "running", "{s}");
+    }
+    assert!(world.find(&ephemeral).is_some(), "the `sess` session is back");
 }

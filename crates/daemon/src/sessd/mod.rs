@@ -91,6 +91,7 @@ pub fn run(dirs: &Dirs, foreground: bool) -> Result<(), Fatal> {
             () = server::serve(listener, Arc::clone(&registry)) => {}
             () = shutdown() => {
                 // An orderly stop (or the system's shutdown) is a checkpoint.
+                registry.stop();
                 info!("sessd stopping: checkpointing; sessions keep running");
                 let _ = registry.checkpoint(None).await;
             }

@@ -67,6 +67,10 @@ pub struct Registry {
     store: Store,
     book: Mutex<Book>,
     who: std::sync::Mutex<Option<Who>>,
+    /// Set once sessd is stopping (SIGTERM): a session that ends from now
+    /// on ends with the system (a shutdown or logout kills everything at
+    /// once), so its record is left as it is for the next start.
+    stopping: std::sync::atomic::AtomicBool,
 }
 
 /// What `session export` writes and `session import` reads.
@@ -139,7 +143,15 @@ impl Registry {
         let records = store.load_all().into_iter().map(|r| (r.id.clone(), r)).collect();
         let book = Book { records, live: HashMap::new(), respawns: HashMap::new() };
         let who = std::sync::Mutex::new(Who::open());
-        Ok(Registry { dirs, max_sessions, store, book: Mutex::new(book), who })
+        let stopping = false.into();
+        Ok(Registry { dirs, max_sessions, store, book: Mutex::new(book), who, stopping })
+    }
+
+    /// sessd is stopping: sessions that end from now on are not settled
+    /// (kept sessions stay `running`, `sess` sessions stay listed), so the
+    /// next sessd relaunches what a shutdown killed.
+    pub fn stop(&self) {
+        self.stopping.store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Updates the who record, if this daemon publishes one.
@@ -478,6 +490,10 @@ impl Registry {
             return false; // a newer master holds the session now
         }
         book.live.remove(id);
+        if self.stopping.load(std::sync::atomic::Ordering::SeqCst) {
+            info!(id, "session ended while sessd stops; the next start brings it back");
+            return false;
+        }
         let Some(record) = book.records.get(id) else { return false };
         let respawn = record.keep
             && record.attributes.restart_style == RestartStyle::Immediately
