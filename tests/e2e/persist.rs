@@ -414,3 +414,34 @@ fn sessions_killed_while_sessd_stops_come_back_at_the_next_start() {
     }
     assert!(world.find(&ephemeral).is_some(), "the `sess` session is back");
 }
+
+#[test]
+fn a_session_that_cannot_come_back_is_stopped_if_kept_and_gone_if_not() {
+    let world = World::new();
+    let dir = world.home.join("gone");
+    fs::create_dir(&dir).expect("dir");
+    let dir_arg = dir.display().to_string();
+    session(&world, &["create", "-n", "kept", "-C", &dir_arg, "--", "cat"]);
+    let ephemeral = {
+        let mut term = world.term();
+        let done = term.start("cd \"$HOME/gone\" && sess sh");
+        let id = term.session_prompt();
+        term.line("disconnect");
+        assert_eq!(term.finish(done), 0);
+        id
+    };
+    power_cut(&world);
+    fs::remove_dir(&dir).expect("remove the sessions' cwd");
+    boot(&world);
+
+    let list = world.list_json();
+    let names: Vec<&str> = list.iter().filter_map(|s| s["name"].as_str()).collect();
+    assert_eq!(names, ["kept"], "the `sess` session {ephemeral} is gone: {list:?}");
+    assert_eq!(status(&world, "kept"), "Session 'kept' is stopped.\n");
+    let log = log(&world);
+    assert!(log.contains("cannot relaunch the session; it stays stopped"), "{log}");
+    assert!(log.contains("cannot relaunch the session; it is gone"), "{log}");
+    fs::create_dir(&dir).expect("dir again");
+    world.ok("session", &["start", "kept"]);
+    assert!(status(&world, "kept").starts_with("Session 'kept' is running, PID "));
+}

@@ -233,8 +233,11 @@ impl Registry {
 
     /// Starts a lost session again: same id, name, cwd and env, its
     /// `restart-command` if set, its last checkpointed screen above the
-    /// marker line.
+    /// marker line. If it cannot start, a kept session stays `stopped` and
+    /// a `sess` session is gone, as if its program had exited.
     async fn relaunch(self: &Arc<Self>, id: &str) {
+        // Running before the program is: an at-once exit settles it as such.
+        self.set_desired(id, Desired::Running).await;
         let Some(record) = self.book.lock().await.records.get(id).cloned() else { return };
         let marker = format!(
             "\x1b[0m[sess: session restored after restart at {}]\r\n",
@@ -242,13 +245,15 @@ impl Registry {
         );
         let restore = self.store.screen(id).unwrap_or_default() + &marker;
         match self.launch(&record, Start::Relaunch { restore }).await {
-            Ok(_) => {
-                info!(id, name = %record.name, "session relaunched");
-                self.set_desired(id, Desired::Running).await;
-            }
-            Err(refusal) => {
+            Ok(_) => info!(id, name = %record.name, "session relaunched"),
+            Err(refusal) if record.keep => {
                 warn!(id, ?refusal, "cannot relaunch the session; it stays stopped");
                 self.set_desired(id, Desired::Stopped).await;
+            }
+            Err(refusal) => {
+                warn!(id, ?refusal, "cannot relaunch the session; it is gone");
+                self.book.lock().await.records.remove(id);
+                self.unsave(id);
             }
         }
     }
