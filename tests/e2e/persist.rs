@@ -283,6 +283,14 @@ fn session_save_sends_save_signal_and_stores_the_screen() {
     assert!(saved_screen(&world, &b).contains(&format!("SCREEN-{n}-B")), "{b}'s screen stored");
     assert_eq!(world.read("saved-b"), "", "no save-signal set, none sent");
     assert_eq!(world.program_pid(&a), pid_a, "the program runs on");
+
+    // A stopped session keeps its last checkpoint.
+    world.ok("session", &["stop", "without"]);
+    world.ok("session", &["save", "without"]);
+    assert!(saved_screen(&world, &b).contains(&format!("SCREEN-{n}-B")));
+    assert!(!log(&world).contains("no checkpoint"), "{}", log(&world));
+    let out = world.run("session", &["save", "nosuch"]);
+    assert_eq!(out.code(), 2, "{out:?}");
 }
 
 #[test]

@@ -691,9 +691,14 @@ impl Registry {
     /// a wait (up to 5 s, until their output is quiet), then every
     /// session's screen is stored for a relaunch to show.
     pub async fn checkpoint(&self, target: Option<&str>) -> Result<()> {
-        let ids: Vec<String> = match target {
-            Some(target) => vec![self.lookup(target).await?],
-            None => self.book.lock().await.live.keys().cloned().collect(),
+        // A session without a program keeps its last checkpoint.
+        let only = match target {
+            Some(target) => Some(self.lookup(target).await?),
+            None => None,
+        };
+        let ids: Vec<String> = {
+            let book = self.book.lock().await;
+            book.live.keys().filter(|id| only.as_ref().is_none_or(|o| o == *id)).cloned().collect()
         };
         let mut signalled = Vec::new();
         for id in &ids {
