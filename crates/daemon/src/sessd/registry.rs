@@ -608,6 +608,8 @@ impl Registry {
             if book.live.contains_key(id) {
                 return Ok(());
             }
+            // A start by hand gives `immediately` its full respawn budget.
+            book.respawns.remove(id);
             let record = book.records.get_mut(id).ok_or(Refusal::NoSuchSession)?;
             record.desired = Desired::Running;
             record.exit_status = None;
