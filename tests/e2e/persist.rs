@@ -10,7 +10,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde_json::Value;
 
-use crate::harness::{Out, World, alive, json_pid, unique, wait_until};
+use crate::harness::{Out, World, alive, bin, json_pid, run_command, unique, wait_until};
 
 const MARKER: &str = "[sess: session restored after restart at ";
 
@@ -453,4 +453,38 @@ fn a_session_that_cannot_come_back_is_stopped_if_kept_and_gone_if_not() {
     fs::create_dir(&dir).expect("dir again");
     world.ok("session", &["start", "kept"]);
     assert!(status(&world, "kept").starts_with("Session 'kept' is running, PID "));
+}
+
+/// `session -g` as root: the verb runs against the system daemon's dirs
+/// (here a private pair through `SESS_SYSTEM_RUNTIME_DIR` and
+/// `SESS_SYSTEM_STATE_DIR`, never the real /run/sess/system). Without root
+/// the re-run goes through sudo, which the suite does not set up.
+#[test]
+fn session_g_manages_the_system_daemons_sessions() {
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("session -g needs root here (or sudo); not tested");
+        return;
+    }
+    let world = World::new();
+    // A second world owns (and cleans up) the system daemon's processes.
+    let system = World::new();
+    let global = |args: &[&str]| {
+        let mut cmd = world.command(bin("session"));
+        cmd.env("SESS_SYSTEM_RUNTIME_DIR", &system.runtime)
+            .env("SESS_SYSTEM_STATE_DIR", &system.state)
+            .arg("-g")
+            .args(args);
+        run_command(cmd, &format!("session -g {}", args.join(" ")))
+    };
+    let out = global(&["create", "-n", "sysd", "--", "cat"]);
+    assert_eq!((out.code(), out.stdout.as_str()), (0, "Session 'sysd' started\n"), "{out:?}");
+    let pid = json_pid(&system.list_json()[0], "pid");
+    let out = global(&["status", "sysd"]);
+    assert_eq!(out.stdout, format!("Session 'sysd' is running, PID {pid}.\n"), "{out:?}");
+    assert!(system.state.join("sessions").read_dir().expect("system records").count() == 1);
+    let out = world.run("session", &["status", "sysd"]);
+    assert_eq!(out.code(), 2, "the user's own daemon has no such session: {out:?}");
+    assert!(!world.state.join("sessions").exists() || world.list_json().is_empty());
+    assert_eq!(global(&["rm", "-f", "sysd"]).code(), 0);
+    assert!(system.list_json().is_empty());
 }
