@@ -488,3 +488,28 @@ fn session_g_manages_the_system_daemons_sessions() {
     assert_eq!(global(&["rm", "-f", "sysd"]).code(), 0);
     assert!(system.list_json().is_empty());
 }
+
+#[test]
+fn a_running_session_whose_record_is_lost_is_adopted_with_its_environment() {
+    let world = World::new();
+    session(&world, &["create", "-n", "svc", "-e", "SVC_KEY=v1", "--", "cat"]);
+    let id = id_of(&world, "svc");
+    let sessd = world.sessd_pid();
+    signal(sessd, Signal::SIGKILL);
+    wait_until("sessd is dead", || !alive(sessd));
+    let record = world.state.join("sessions").join(format!("{id}.json"));
+    fs::write(&record, "{\"format\": 1, \"id\": ").expect("tear the record");
+
+    // The new sessd moves the record aside and adopts the live master.
+    assert_eq!(world.session(&id)["state"], "running");
+    assert!(log(&world).contains("unreadable session record moved aside"), "{}", log(&world));
+    let out = session(&world, &["get", "svc", "env"]);
+    assert!(out.stdout.contains("SVC_KEY=v1"), "{out:?}");
+
+    power_cut(&world);
+    boot(&world);
+    let environ = crate::procs::environ(world.program_pid(&id));
+    assert!(environ.contains(&"SVC_KEY=v1".to_owned()), "{environ:?}");
+    assert!(environ.iter().any(|v| v.starts_with("PATH=")), "{environ:?}");
+    assert!(environ.contains(&format!("PTY={id}")), "{environ:?}");
+}

@@ -269,7 +269,12 @@ impl Registry {
                 title: live.title.clone(),
                 command: live.command.clone(),
                 cwd: live.cwd.clone(),
-                env: Vec::new(),
+                // The record is lost; the program's own start environment
+                // is the best account of the one it was given.
+                env: live
+                    .pid
+                    .map(|pid| kernel_session::start_env(Pid::from_raw(pid as i32)))
+                    .unwrap_or_default(),
                 keep: live.kept,
                 desired: Desired::Running,
                 attributes: Attributes::default(),
