@@ -513,3 +513,27 @@ fn a_running_session_whose_record_is_lost_is_adopted_with_its_environment() {
     assert!(environ.iter().any(|v| v.starts_with("PATH=")), "{environ:?}");
     assert!(environ.contains(&format!("PTY={id}")), "{environ:?}");
 }
+
+/// The signals blocked in `pid` (`SigBlk` of /proc/PID/status).
+fn blocked_signals(pid: i32) -> u64 {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc/PID/status");
+    let line = status.lines().find_map(|l| l.strip_prefix("SigBlk:")).expect("SigBlk line");
+    u64::from_str_radix(line.trim(), 16).expect("a hex mask")
+}
+
+#[test]
+fn a_sessd_started_from_a_terminal_stops_on_sigterm_with_a_checkpoint() {
+    let world = World::new();
+    // `sess` blocks SIGTERM for its signalfd, and starts sessd.
+    let id = world.detached_shell();
+    let pid = world.program_pid(&id);
+    let sessd = world.sessd_pid();
+    let term_bit = 1 << (Signal::SIGTERM as u64 - 1);
+    assert_eq!(blocked_signals(sessd) & term_bit, 0, "SIGTERM is blocked in sessd");
+    signal(sessd, Signal::SIGTERM);
+    wait_until("sessd has stopped", || !alive(sessd));
+    assert!(log(&world).contains("sessd stopping"), "{}", log(&world));
+    let screen = saved_screen(&world, &id);
+    assert!(screen.contains(&format!("[{id}]$")), "the shell's prompt: {screen:?}");
+    assert!(alive(pid), "the session runs on");
+}
