@@ -537,3 +537,25 @@ fn a_sessd_started_from_a_terminal_stops_on_sigterm_with_a_checkpoint() {
     assert!(screen.contains(&format!("[{id}]$")), "the shell's prompt: {screen:?}");
     assert!(alive(pid), "the session runs on");
 }
+
+/// The boot hooks in contrib/ (not run here: the suite has no systemd or
+/// cron) start `sessd --boot`, and the units stop only sessd itself.
+#[test]
+fn the_boot_hooks_run_sessd_boot_and_the_units_kill_only_sessd() {
+    let contrib = Path::new(env!("CARGO_MANIFEST_DIR")).join("contrib");
+    let read = |path: &str| {
+        fs::read_to_string(contrib.join(path)).unwrap_or_else(|e| panic!("contrib/{path}: {e}"))
+    };
+    for unit in ["systemd/user/sessd.service", "systemd/system/sessd-system.service"] {
+        let text = read(unit);
+        let lines: Vec<&str> = text.lines().map(str::trim).collect();
+        assert!(lines.contains(&"KillMode=process"), "{unit} kills only sessd");
+        let exec = lines.iter().find(|l| l.starts_with("ExecStart=")).expect("ExecStart");
+        assert!(exec.ends_with("sessd --boot --foreground"), "{unit}: {exec}");
+    }
+    let system = read("systemd/system/sessd-system.service");
+    assert!(system.contains("SESS_RUNTIME_DIR=/run/sess/system SESS_STATE_DIR=/var/lib/sess"));
+    let cron = read("cron/sessd.crontab");
+    let line = cron.lines().find(|l| !l.starts_with('#')).expect("a crontab line");
+    assert!(line.starts_with("@reboot ") && line.ends_with("sessd --boot"), "{line}");
+}
