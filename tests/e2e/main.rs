@@ -15,6 +15,8 @@
 //! - `screen`: the screen a reconnect restores, judged by an independent
 //!   emulator (vt100).
 //! - `manager`: `session`, the process manager (SPEC §6).
+//! - `persist`: reboot relaunch, restart styles, checkpoints, the record
+//!   store (SPEC §8).
 //! - `security`: modes of dirs and sockets, unsafe runtime dirs, bad frames.
 
 mod harness;
@@ -27,6 +29,7 @@ mod detach;
 mod disconnect;
 mod idioms;
 mod manager;
+mod persist;
 mod reconnect;
 mod restore;
 mod screen;

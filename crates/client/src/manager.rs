@@ -51,6 +51,15 @@ fn manage(target: &str, verb: Verb) -> Result<i32, Failure> {
 pub const SYSTEM_RUNTIME: &str = "/run/sess/system";
 pub const SYSTEM_STATE: &str = "/var/lib/sess";
 
+/// The system daemon's dirs: [`SYSTEM_RUNTIME`] and [`SYSTEM_STATE`], or
+/// `SESS_SYSTEM_RUNTIME_DIR` and `SESS_SYSTEM_STATE_DIR` (for tests).
+fn system_dirs() -> (String, String) {
+    let var = |key: &str, default: &str| {
+        std::env::var(key).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_owned())
+    };
+    (var("SESS_SYSTEM_RUNTIME_DIR", SYSTEM_RUNTIME), var("SESS_SYSTEM_STATE_DIR", SYSTEM_STATE))
+}
+
 /// `session -g ...`: run again as root (through sudo unless we are root)
 /// with the system daemon's dirs, and without `-g`.
 fn global() -> Failure {
@@ -60,21 +69,19 @@ fn global() -> Failure {
     if let Some(at) = args.iter().position(|a| a == "-g") {
         args.remove(at);
     }
+    let (runtime, state) = system_dirs();
     let mut command = if nix::unistd::geteuid().is_root() {
         std::process::Command::new(&exe)
     } else {
         let mut sudo = std::process::Command::new("sudo");
         sudo.arg("--").arg("env");
-        sudo.arg(format!("SESS_RUNTIME_DIR={SYSTEM_RUNTIME}"));
-        sudo.arg(format!("SESS_STATE_DIR={SYSTEM_STATE}"));
+        sudo.arg(format!("SESS_RUNTIME_DIR={runtime}"));
+        sudo.arg(format!("SESS_STATE_DIR={state}"));
         sudo.arg(&exe);
         sudo
     };
-    let err = command
-        .env("SESS_RUNTIME_DIR", SYSTEM_RUNTIME)
-        .env("SESS_STATE_DIR", SYSTEM_STATE)
-        .args(args)
-        .exec();
+    let err =
+        command.env("SESS_RUNTIME_DIR", &runtime).env("SESS_STATE_DIR", &state).args(args).exec();
     Failure::fatal(format!("cannot run as root for -g: {err}"))
 }
 

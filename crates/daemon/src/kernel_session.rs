@@ -1,5 +1,6 @@
 //! The processes of a kernel session (every process whose session id is
-//! the program's pid), found in /proc, and signals to all of them.
+//! the program's pid), found in /proc, and signals to all of them; and the
+//! environment a program was started with.
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
@@ -25,4 +26,17 @@ pub fn signal_all(sid: Pid, sig: Signal) -> usize {
         let _ = kill(pid, sig);
     }
     pids.len()
+}
+
+/// The environment `pid` was started with (as execve gave it), without
+/// `PTY`; empty if it cannot be read.
+pub fn start_env(pid: Pid) -> Vec<(String, String)> {
+    let Ok(env) = procfs::process::Process::new(pid.as_raw()).and_then(|p| p.environ()) else {
+        return Vec::new();
+    };
+    let text = |s: &std::ffi::OsStr| s.to_string_lossy().into_owned();
+    let mut out: Vec<_> =
+        env.iter().filter(|(k, _)| *k != "PTY").map(|(k, v)| (text(k), text(v))).collect();
+    out.sort();
+    out
 }

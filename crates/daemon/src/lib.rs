@@ -34,6 +34,10 @@ impl Fatal {
 /// Runs `sessd` (or, with `master`, one session's master); returns the
 /// exit status.
 pub fn main(foreground: bool, master: bool) -> i32 {
+    // A client that starts sessd from a terminal blocks SIGTERM, SIGHUP and
+    // SIGWINCH for its signalfd, and the mask survives exec: a daemon
+    // inheriting it would never see the SIGTERM of an orderly shutdown.
+    let _ = nix::sys::signal::SigSet::empty().thread_set_mask();
     let dirs = Dirs::from_env();
     if master {
         log::init(&dirs, false);

@@ -3,7 +3,8 @@
 //! - [`lock`]: one daemon per runtime dir.
 //! - [`record`], [`store`]: session records and their files.
 //! - [`attrs`]: attributes as `session get`/`set` see them.
-//! - [`registry`]: records, live masters, the process-manager verbs.
+//! - [`registry`]: records, live masters, the process-manager verbs; its
+//!   `comeback` module relaunches lost sessions and takes checkpoints.
 //! - [`spawn`]: starting a master.
 //! - [`who`]: publishing this user's who/where record.
 //! - [`server`]: the socket and its requests.
@@ -91,6 +92,7 @@ pub fn run(dirs: &Dirs, foreground: bool) -> Result<(), Fatal> {
             () = server::serve(listener, Arc::clone(&registry)) => {}
             () = shutdown() => {
                 // An orderly stop (or the system's shutdown) is a checkpoint.
+                registry.stop();
                 info!("sessd stopping: checkpointing; sessions keep running");
                 let _ = registry.checkpoint(None).await;
             }

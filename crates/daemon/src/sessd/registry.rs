@@ -31,13 +31,12 @@ use tracing::{info, warn};
 const MAX_RESPAWNS: usize = 5;
 const RESPAWN_WINDOW: Duration = Duration::from_secs(60);
 
-/// How long a checkpoint waits for programs to act on `save-signal`.
-const SAVE_WAIT: Duration = Duration::from_secs(5);
-
 /// How long a master may take to answer an ordinary request.
 pub const MASTER_TIMEOUT: Duration = Duration::from_secs(5);
 
 type Result<T> = std::result::Result<T, Refusal>;
+
+mod comeback;
 
 #[derive(Default)]
 struct Book {
@@ -67,6 +66,10 @@ pub struct Registry {
     store: Store,
     book: Mutex<Book>,
     who: std::sync::Mutex<Option<Who>>,
+    /// Set once sessd is stopping (SIGTERM): a session that ends from now
+    /// on ends with the system (a shutdown or logout kills everything at
+    /// once), so its record is left as it is for the next start.
+    stopping: std::sync::atomic::AtomicBool,
 }
 
 /// What `session export` writes and `session import` reads.
@@ -139,7 +142,15 @@ impl Registry {
         let records = store.load_all().into_iter().map(|r| (r.id.clone(), r)).collect();
         let book = Book { records, live: HashMap::new(), respawns: HashMap::new() };
         let who = std::sync::Mutex::new(Who::open());
-        Ok(Registry { dirs, max_sessions, store, book: Mutex::new(book), who })
+        let stopping = false.into();
+        Ok(Registry { dirs, max_sessions, store, book: Mutex::new(book), who, stopping })
+    }
+
+    /// sessd is stopping: sessions that end from now on are not settled
+    /// (kept sessions stay `running`, `sess` sessions stay listed), so the
+    /// next sessd relaunches what a shutdown killed.
+    pub fn stop(&self) {
+        self.stopping.store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Updates the who record, if this daemon publishes one.
@@ -184,63 +195,6 @@ impl Registry {
         self.reconcile().await;
     }
 
-    /// Brings back the sessions whose program is gone and whose
-    /// `restart-style` says so (SPEC §8); the others stay `stopped`.
-    async fn reconcile(self: &Arc<Self>) {
-        let mut relaunch = Vec::new();
-        {
-            let mut book = self.book.lock().await;
-            let orphans: Vec<String> =
-                book.records.keys().filter(|id| !book.live.contains_key(*id)).cloned().collect();
-            for id in orphans {
-                let record = book.records.get_mut(&id).expect("listed");
-                let style = if record.keep {
-                    record.attributes.restart_style
-                } else {
-                    RestartStyle::IfRunning
-                };
-                let was_running = matches!(record.desired, Desired::Running | Desired::Suspended);
-                match (record.desired, style) {
-                    (Desired::Waiting, _) => {}
-                    (_, RestartStyle::Anyway) => relaunch.push(id),
-                    (_, RestartStyle::Never) | (Desired::Stopped, _) => {
-                        if was_running {
-                            info!(id, "session's program is gone; restart-style keeps it stopped");
-                            record.desired = Desired::Stopped;
-                            self.save(record);
-                        }
-                    }
-                    _ => relaunch.push(id),
-                }
-            }
-        }
-        for id in relaunch {
-            self.relaunch(&id).await;
-        }
-    }
-
-    /// Starts a lost session again: same id, name, cwd and env, its
-    /// `restart-command` if set, its last checkpointed screen above the
-    /// marker line.
-    async fn relaunch(self: &Arc<Self>, id: &str) {
-        let Some(record) = self.book.lock().await.records.get(id).cloned() else { return };
-        let marker = format!(
-            "\x1b[0m[sess: session restored after restart at {}]\r\n",
-            sess_sys::rfc3339(sess_sys::now_ms())
-        );
-        let restore = self.store.screen(id).unwrap_or_default() + &marker;
-        match self.launch(&record, Start::Relaunch { restore }).await {
-            Ok(_) => {
-                info!(id, name = %record.name, "session relaunched");
-                self.set_desired(id, Desired::Running).await;
-            }
-            Err(refusal) => {
-                warn!(id, ?refusal, "cannot relaunch the session; it stays stopped");
-                self.set_desired(id, Desired::Stopped).await;
-            }
-        }
-    }
-
     async fn adopt_one(self: &Arc<Self>, live: SessionInfo) {
         let master = live.master_pid.unwrap_or(0);
         let mut book = self.book.lock().await;
@@ -252,7 +206,12 @@ impl Registry {
                 title: live.title.clone(),
                 command: live.command.clone(),
                 cwd: live.cwd.clone(),
-                env: Vec::new(),
+                // The record is lost; the program's own start environment
+                // is the best account of the one it was given.
+                env: live
+                    .pid
+                    .map(|pid| kernel_session::start_env(Pid::from_raw(pid as i32)))
+                    .unwrap_or_default(),
                 keep: live.kept,
                 desired: Desired::Running,
                 attributes: Attributes::default(),
@@ -478,6 +437,10 @@ impl Registry {
             return false; // a newer master holds the session now
         }
         book.live.remove(id);
+        if self.stopping.load(std::sync::atomic::Ordering::SeqCst) {
+            info!(id, "session ended while sessd stops; the next start brings it back");
+            return false;
+        }
         let Some(record) = book.records.get(id) else { return false };
         let respawn = record.keep
             && record.attributes.restart_style == RestartStyle::Immediately
@@ -587,6 +550,8 @@ impl Registry {
             if book.live.contains_key(id) {
                 return Ok(());
             }
+            // A start by hand gives `immediately` its full respawn budget.
+            book.respawns.remove(id);
             let record = book.records.get_mut(id).ok_or(Refusal::NoSuchSession)?;
             record.desired = Desired::Running;
             record.exit_status = None;
@@ -664,62 +629,6 @@ impl Registry {
         record.title = title;
         self.save(record);
         Ok(())
-    }
-
-    /// A checkpoint (SPEC §8): `save-signal` to the sessions that set one,
-    /// a wait (up to 5 s, until their output is quiet), then every
-    /// session's screen is stored for a relaunch to show.
-    pub async fn checkpoint(&self, target: Option<&str>) -> Result<()> {
-        let ids: Vec<String> = match target {
-            Some(target) => vec![self.lookup(target).await?],
-            None => self.book.lock().await.live.keys().cloned().collect(),
-        };
-        let mut signalled = Vec::new();
-        for id in &ids {
-            let signal = self.book.lock().await.records.get(id).and_then(|r| {
-                r.attributes.save_signal.as_ref().and_then(|s| format!("SIG{s}").parse().ok())
-            });
-            if let (Some(sig), Some(info)) = (signal, self.live_info(id).await)
-                && let Some(pid) = info.pid
-            {
-                kernel_session::signal_all(Pid::from_raw(pid as i32), sig);
-                signalled.push(id.clone());
-            }
-        }
-        self.wait_quiet(&signalled).await;
-        for id in &ids {
-            match self.call_master(id, &MasterRequest::Checkpoint, MASTER_TIMEOUT).await {
-                Ok(Reply::Text(screen)) => {
-                    if let Err(e) = self.store.save_screen(id, &screen) {
-                        warn!(id, error = %e, "cannot store the checkpointed screen");
-                    }
-                }
-                other => warn!(id, answer = ?other, "no checkpoint from the session"),
-            }
-        }
-        Ok(())
-    }
-
-    /// Waits until none of `ids` has made output for a moment, or
-    /// [`SAVE_WAIT`] has passed.
-    async fn wait_quiet(&self, ids: &[String]) {
-        if ids.is_empty() {
-            return;
-        }
-        let quiet = Duration::from_millis(300);
-        let deadline = tokio::time::Instant::now() + SAVE_WAIT;
-        let mut last = Vec::new();
-        while tokio::time::Instant::now() < deadline {
-            tokio::time::sleep(quiet).await;
-            let mut now = Vec::new();
-            for id in ids {
-                now.push(self.live_info(id).await.map(|i| i.last_use));
-            }
-            if now == last {
-                return;
-            }
-            last = now;
-        }
     }
 
     pub async fn export(&self, target: &str) -> Result<String> {
