@@ -6,7 +6,7 @@ use crate::daemon::Daemon;
 use crate::fatal::{Failure, REFUSED};
 use crate::signaller::{Signaller, terminal_size};
 use sess_proto::{CreateSpec, Refusal, Reply, Request, SessionInfo, State, Verb};
-use sess_sys::paths::Dirs;
+use sess_sys::paths::{Dirs, SYSTEM_RUNTIME, SYSTEM_STATE};
 use std::io::{Read, Write};
 
 /// Exit status when the user leaves a waiting session at its prompt (^C).
@@ -46,10 +46,6 @@ fn unexpected(reply: Reply) -> Failure {
 fn manage(target: &str, verb: Verb) -> Result<i32, Failure> {
     act(target, Request::Manage { target: target.to_owned(), verb }).map(|_| 0)
 }
-
-/// Runtime and state dirs of the system-wide daemon (`session -g`).
-pub const SYSTEM_RUNTIME: &str = "/run/sess/system";
-pub const SYSTEM_STATE: &str = "/var/lib/sess";
 
 /// `session -g ...`: run again as root (through sudo unless we are root)
 /// with the system daemon's dirs, and without `-g`.

@@ -66,7 +66,7 @@ pub struct Registry {
     max_sessions: u32,
     store: Store,
     book: Mutex<Book>,
-    who: std::sync::Mutex<Option<Who>>,
+    who: std::sync::Mutex<Who>,
 }
 
 /// What `session export` writes and `session import` reads.
@@ -138,15 +138,13 @@ impl Registry {
         let store = Store::open(&dirs.state)?;
         let records = store.load_all().into_iter().map(|r| (r.id.clone(), r)).collect();
         let book = Book { records, live: HashMap::new(), respawns: HashMap::new() };
-        let who = std::sync::Mutex::new(Who::open());
+        let who = std::sync::Mutex::new(Who::open(&dirs));
         Ok(Registry { dirs, max_sessions, store, book: Mutex::new(book), who })
     }
 
-    /// Updates the who record, if this daemon publishes one.
+    /// Updates the who record (published if the system config allows).
     fn who(&self, f: impl FnOnce(&mut Who)) {
-        if let Some(who) = self.who.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
-            f(who);
-        }
+        f(&mut self.who.lock().unwrap_or_else(|e| e.into_inner()));
     }
 
     fn save(&self, record: &Record) {
@@ -181,6 +179,7 @@ impl Registry {
                 }
             }
         }
+        self.who(Who::settle);
         self.reconcile().await;
     }
 
