@@ -16,6 +16,8 @@
 //!   emulator (vt100).
 //! - `manager`: `session`, the process manager (SPEC §6).
 //! - `security`: modes of dirs and sockets, unsafe runtime dirs, bad frames.
+//! - `menu`: `sessmenu`, its listing, prompts and echo.
+//! - `who`: `sesswho`, `sesswhere`, the who dir and the admin's switch.
 
 mod harness;
 mod procs;
@@ -27,9 +29,11 @@ mod detach;
 mod disconnect;
 mod idioms;
 mod manager;
+mod menu;
 mod reconnect;
 mod restore;
 mod screen;
 mod security;
 mod sess;
+mod who;
 mod window;
