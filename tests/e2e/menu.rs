@@ -1,7 +1,7 @@
 //! `sessmenu`: what it shows at login, its prompts word for word, its own
 //! echo of the answer, and where each answer leads.
 
-use crate::harness::{Term, World, stat, unique, wait_until};
+use crate::harness::{Pending, Term, World, stat, unique, wait_until};
 
 const HEADER: &str = "USER         PID %CPU %MEM   RSS TT       STAT START   TIME COMMAND";
 const RETURN_LINE: &str = "To instead start a new session as usual, just press return: ";
@@ -35,16 +35,18 @@ fn busy_session(world: &World, title: Option<&str>) -> Busy {
     Busy { id, tty, sh, sleep, secs }
 }
 
-/// Runs `sessmenu ARGS` in `term` and returns everything it shows up to and
-/// including the last prompt line, split into lines (CR LF).
-fn menu(term: &mut Term, args: &str) -> Vec<String> {
-    let _status = term.start(&format!("sessmenu{args}"));
+/// Runs `sessmenu ARGS` in `term` and returns its pending status and
+/// everything it shows before the last prompt line, split into lines (CR
+/// LF).
+fn menu(term: &mut Term, args: &str) -> (Pending, Vec<String>) {
+    let status = term.start(&format!("sessmenu{args}"));
+    term.expect(&format!("sessmenu{args}; echo"));
     term.expect("\n");
     let shown = term.expect_between("", RETURN_LINE);
     let shown = shown.trim_start_matches(['\r', '\n']);
     let mut lines: Vec<String> = shown.split("\r\n").map(str::to_owned).collect();
     assert_eq!(lines.pop().as_deref(), Some(""), "the menu's lines end in CR LF:\n{shown}");
-    lines
+    (status, lines)
 }
 
 /// The user running the tests, by name.
@@ -148,7 +150,7 @@ fn one_disconnected_session_is_shown_with_its_processes_and_two_characters_recon
     let a = first.session_prompt();
     let b = busy_session(&world, Some("finishing up paper.3"));
     let mut term = world.term();
-    let lines = menu(&mut term, "");
+    let (_status, lines) = menu(&mut term, "");
     let rest = check_block(&world, &lines, &b);
     assert_eq!(
         rest,
@@ -176,7 +178,8 @@ fn several_disconnected_sessions_are_offered_in_order_with_the_last_as_example()
     let [b, c] = sessions;
     world.ok("sessname", &["-s", &c.id, "mail"]);
     let mut term = world.term();
-    let lines = menu(&mut term, "");
+    let modes = term.stty();
+    let (status, lines) = menu(&mut term, "");
     let rest = check_block(&world, &lines, &b);
     let rest = check_block(&world, rest, &c);
     assert_eq!(
@@ -191,6 +194,9 @@ fn several_disconnected_sessions_are_offered_in_order_with_the_last_as_example()
     term.expect_line(&format!("sessmenu: info: successfully connected to {}", b.id));
     assert_eq!(term.ask("$PTY"), b.id, "LF accepts too; the first one is reachable");
     assert_eq!(world.session(&c.id)["connected"], false);
+    term.line("disconnect");
+    assert_eq!(term.finish(status), 0, "sessmenu's status once the connection ends");
+    assert_eq!(term.stty(), modes, "the terminal's modes are restored");
 }
 
 #[test]
@@ -198,7 +204,7 @@ fn sessmenu_echoes_the_answer_itself_bs_and_del_erase_a_third_character_rings() 
     let world = World::new();
     let b = world.detached_shell();
     let mut term = world.term();
-    menu(&mut term, " sh");
+    let _status = menu(&mut term, " sh");
     let from = term.mark();
     // BS on an empty answer erases nothing; x DEL; y z; w rings; BS BS.
     term.send(b"\x08x\x7fyzw\x08\x08\r");
@@ -243,7 +249,7 @@ fn an_id_not_offered_is_refused_and_the_question_asked_again() {
     let world = World::new();
     let b = world.detached_shell();
     let mut term = world.term();
-    menu(&mut term, "");
+    let _status = menu(&mut term, "");
     let wrong = "zz"; // not even the shape of an id
     term.send(format!("{wrong}\r").as_bytes());
     term.expect_line(&format!("sessmenu: warning: no disconnected session {wrong}"));
@@ -251,4 +257,45 @@ fn an_id_not_offered_is_refused_and_the_question_asked_again() {
     term.send(format!("{b}\r").as_bytes());
     term.expect_line(&format!("sessmenu: info: successfully connected to {b}"));
     assert_eq!(term.ask("$PTY"), b);
+}
+
+#[test]
+fn with_no_new_return_at_the_menu_exits_0_and_starts_nothing() {
+    let world = World::new();
+    let b = world.detached_shell();
+    let mut term = world.term();
+    let modes = term.stty();
+    let (status, _) = menu(&mut term, " --no-new");
+    term.send(b"\r");
+    assert_eq!(term.finish(status), 0);
+    assert_eq!(term.stty(), modes, "the terminal's modes are restored");
+    let ids: Vec<_> = world.list_json().into_iter().map(|s| s["id"].clone()).collect();
+    assert_eq!(ids, [b.as_str()], "no session was started");
+}
+
+/// `contrib/profile/sessmenu.sh`.
+fn snippet() -> String {
+    format!("{}/contrib/profile/sessmenu.sh", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn the_profile_snippet_runs_sessmenu_only_in_interactive_shells_outside_a_session() {
+    let world = World::new();
+    let mut term = world.term();
+    // A script on a terminal, outside any session: not interactive.
+    let script = format!("sh -c '. {}; echo not rep\"\"laced'", snippet());
+    let done = term.start(&script);
+    term.expect("not replaced");
+    assert_eq!(term.finish(done), 0);
+    let _done = term.start("sess sh");
+    let a = term.session_prompt();
+    // In the session's interactive shell, PTY is set: it carries on.
+    term.line(&format!(". {}; echo in\"\"side-$PTY", snippet()));
+    term.expect(&format!("inside-{a}"));
+    assert_eq!(term.ask("$$"), world.program_pid(&a).to_string(), "the same shell");
+    let mut login = world.term();
+    login.line(&format!(". {}", snippet()));
+    let id = login.session_prompt();
+    assert_ne!(id, a, "the login shell became sessmenu, then `sess`: a new session");
+    assert_eq!(world.session(&id)["connected"], true);
 }
