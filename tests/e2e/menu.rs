@@ -249,13 +249,14 @@ fn an_id_not_offered_is_refused_and_the_question_asked_again() {
     let world = World::new();
     let b = world.detached_shell();
     let mut term = world.term();
-    let _status = menu(&mut term, "");
-    let wrong = "zz"; // not even the shape of an id
-    term.send(format!("{wrong}\r").as_bytes());
-    term.expect_line(&format!("sessmenu: warning: no disconnected session {wrong}"));
-    term.expect(RETURN_LINE);
+    let _status = menu(&mut term, " 2>$HOME/err");
+    term.send(b"zz\r"); // not even the shape of an id
+    term.expect(&format!("zz\r\n{RETURN_LINE}"));
+    world.wait_file("err", "sessmenu: warning: no disconnected session zz\r\n");
     term.send(format!("{b}\r").as_bytes());
-    term.expect_line(&format!("sessmenu: info: successfully connected to {b}"));
+    wait_until(&format!("the terminal is connected to {b}"), || {
+        world.session(&b)["connected"] == true
+    });
     assert_eq!(term.ask("$PTY"), b);
 }
 

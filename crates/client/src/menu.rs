@@ -44,10 +44,11 @@ pub fn sessmenu(args: cli::Sessmenu) -> Result<i32, Failure> {
         }
         // A typo at login must not end the login: ask again.
         let raw = signaller.enter_raw();
+        let warning =
+            format!("{}: warning: no disconnected session {answer}", sess_sys::prog_name());
+        sess_sys::tty::say(&warning, raw);
         let mut out = std::io::stdout().lock();
-        let prog = sess_sys::prog_name();
-        let eol = if raw { eol } else { "\n" };
-        write!(out, "{prog}: warning: no disconnected session {answer}{eol}{RETURN_LINE}")?;
+        write!(out, "{RETURN_LINE}")?;
         out.flush()?;
     }
 }
