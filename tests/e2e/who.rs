@@ -319,3 +319,21 @@ fn a_new_daemon_keeps_the_records_of_adopted_sessions_and_ends_lost_ones() {
         "{a}'s start and last change are kept"
     );
 }
+
+#[test]
+fn a_kept_session_shows_exit_when_stopped_and_cleanup_when_removed() {
+    let world = who_world();
+    let t0 = now();
+    let out = world.run("session", &["create", "-n", "nap", "sleep", "1000"]);
+    assert_eq!(out.code(), 0, "{out:?}");
+    let id = world.list_json()[0]["id"].as_str().expect("an id").to_owned();
+    let pid = master(&world, &id);
+    wait_lines(&world, WHERE, &[format!("{id}  TIME  disconnect")], t0);
+    assert_eq!(world.run("session", &["stop", "nap"]).code(), 0);
+    wait_lines(&world, WHERE_L, &[format!("{id}  TIME  exit")], t0);
+    wait_lines(&world, WHO, &[], t0);
+    assert_eq!(world.run("session", &["rm", "nap"]).code(), 0);
+    wait_lines(&world, WHERE_L, &[format!("{id}  TIME  cleanup")], t0);
+    let line = format!("{id}  TIME  {:<16}  {pid}  cleanup", user());
+    wait_lines(&world, WHO_L, &[line], t0);
+}

@@ -142,7 +142,10 @@ impl Who {
             None if how == WhoState::Cleanup => {
                 // Removed after its program had ended: the end was a cleanup.
                 match self.file.sessions.iter_mut().rev().find(|s| s.id == id) {
-                    Some(entry) => entry.state = how,
+                    Some(entry) => {
+                        entry.state = how;
+                        entry.changed = now;
+                    }
                     None => return,
                 }
             }
