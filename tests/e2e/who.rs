@@ -337,3 +337,30 @@ fn a_kept_session_shows_exit_when_stopped_and_cleanup_when_removed() {
     let line = format!("{id}  TIME  {:<16}  {pid}  cleanup", user());
     wait_lines(&world, WHO_L, &[line], t0);
 }
+
+#[test]
+fn ended_sessions_of_an_earlier_boot_are_not_shown() {
+    let world = who_world();
+    let nobody = nix::unistd::User::from_name("nobody").unwrap().expect("a user nobody");
+    let t0 = now();
+    let ms = t0 * 1000;
+    let entry = |id: &str, state: &str| {
+        format!(
+            r#"{{"id":"{id}","started":{ms},"master_pid":77,"state":"{state}","changed":{ms},"from":null}}"#
+        )
+    };
+    let record = format!(
+        r#"{{"user":"nobody","boot_id":"not-this-boot","sessions":[{},{}]}}"#,
+        entry("p0", "exit"),
+        entry("p1", "disconnect")
+    );
+    let path = world.who.join("nobody");
+    fs::write(&path, record).unwrap();
+    nix::unistd::chown(&path, Some(nobody.uid), None).unwrap();
+    wait_lines(&world, WHERE_L, &["p1  TIME  disconnect".to_owned()], t0);
+    let this_boot = fs::read_to_string("/proc/sys/kernel/random/boot_id").unwrap();
+    let text = fs::read_to_string(&path).unwrap().replace("not-this-boot", this_boot.trim());
+    fs::write(&path, text).unwrap();
+    let expected = ["p0  TIME  exit".to_owned(), "p1  TIME  disconnect".to_owned()];
+    wait_lines(&world, WHERE_L, &expected, t0);
+}
