@@ -42,6 +42,9 @@ pub fn bin(name: &str) -> &'static str {
         "sesslist" => env!("CARGO_BIN_EXE_sesslist"),
         "sesskill" => env!("CARGO_BIN_EXE_sesskill"),
         "session" => env!("CARGO_BIN_EXE_session"),
+        "sessmenu" => env!("CARGO_BIN_EXE_sessmenu"),
+        "sesswho" => env!("CARGO_BIN_EXE_sesswho"),
+        "sesswhere" => env!("CARGO_BIN_EXE_sesswhere"),
         other => panic!("no binary {other}"),
     }
 }
@@ -97,6 +100,9 @@ pub struct World {
     pub state: PathBuf,
     pub home: PathBuf,
     pub config: PathBuf,
+    /// The who dir its system config names (`SESS_SYSTEM_CONFIG`); not
+    /// created, so nothing is published unless a test creates it.
+    pub who: PathBuf,
 }
 
 impl World {
@@ -107,7 +113,11 @@ impl World {
         let root = dir.path().to_owned();
         let home = root.join("home");
         fs::create_dir(&home).expect("home dir");
+        let who = root.join("who");
+        let system = format!("who-dir = {:?}\n", who.display().to_string());
+        fs::write(root.join("system.toml"), system).expect("write the system config");
         World {
+            who,
             runtime: root.join("run"),
             state: root.join("state"),
             config: root.join("config.toml"),

@@ -18,6 +18,8 @@
 //! - `persist`: reboot relaunch, restart styles, checkpoints, the record
 //!   store (SPEC §8).
 //! - `security`: modes of dirs and sockets, unsafe runtime dirs, bad frames.
+//! - `menu`: `sessmenu`, its listing, prompts and echo.
+//! - `who`: `sesswho`, `sesswhere`, the who dir and the admin's switch.
 
 mod harness;
 mod procs;
@@ -29,10 +31,12 @@ mod detach;
 mod disconnect;
 mod idioms;
 mod manager;
+mod menu;
 mod persist;
 mod reconnect;
 mod restore;
 mod screen;
 mod security;
 mod sess;
+mod who;
 mod window;

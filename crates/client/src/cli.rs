@@ -178,8 +178,9 @@ mod tests {
 ///
 /// For each disconnected session, shows its terminal, a ps-style listing of
 /// its processes and its title, then asks for its two-character id: typing
-/// it reconnects; just Return starts a new session running PROGRAM (default
-/// $SHELL) as `sess` would. Without a terminal on stdin, or without a
+/// it reconnects (an id that was not offered is asked for again); just
+/// Return, or a single character, starts a new session running PROGRAM
+/// (default $SHELL) as `sess` would. Without a terminal on stdin, or without a
 /// disconnected session, it starts the new session at once (with --no-new,
 /// it exits 0 instead).
 #[derive(Debug, Parser)]
@@ -197,7 +198,9 @@ pub struct Sessmenu {
 ///
 /// One line per session: `XX  Mmm dd hh:mm  USER  MASTERPID` (the session's
 /// start, local time). With -l, sessions that ended during this boot too.
-/// The administrator can turn this off (`who = false` in the system config).
+/// The administrator can turn this off (`who = false` in the system config,
+/// /etc/sess/config.toml or $SESS_SYSTEM_CONFIG; `who-dir` moves the records
+/// from /run/sess/who).
 #[derive(Debug, Parser)]
 #[command(name = "sesswho", version)]
 pub struct Sesswho {
@@ -210,7 +213,8 @@ pub struct Sesswho {
 ///
 /// One line per session: `XX  Mmm dd hh:mm  connect FROM` or `disconnect`
 /// (the time of the last change). FROM is the client's SSH peer address or
-/// `(local TTY)`. With -l, ended sessions (exit, cleanup) too.
+/// `(local TTY)`. With -l, ended sessions (exit, cleanup) too. The system
+/// config switches it off and moves its records as for sesswho.
 #[derive(Debug, Parser)]
 #[command(name = "sesswhere", version)]
 pub struct Sesswhere {

@@ -6,7 +6,7 @@ use crate::daemon::Daemon;
 use crate::fatal::{Failure, REFUSED};
 use crate::signaller::{Signaller, terminal_size};
 use sess_proto::{CreateSpec, Refusal, Reply, Request, SessionInfo, State, Verb};
-use sess_sys::paths::Dirs;
+use sess_sys::paths::{Dirs, system_dirs};
 use std::io::{Read, Write};
 
 /// Exit status when the user leaves a waiting session at its prompt (^C).
@@ -47,19 +47,6 @@ fn manage(target: &str, verb: Verb) -> Result<i32, Failure> {
     act(target, Request::Manage { target: target.to_owned(), verb }).map(|_| 0)
 }
 
-/// Runtime and state dirs of the system-wide daemon (`session -g`).
-pub const SYSTEM_RUNTIME: &str = "/run/sess/system";
-pub const SYSTEM_STATE: &str = "/var/lib/sess";
-
-/// The system daemon's dirs: [`SYSTEM_RUNTIME`] and [`SYSTEM_STATE`], or
-/// `SESS_SYSTEM_RUNTIME_DIR` and `SESS_SYSTEM_STATE_DIR` (for tests).
-fn system_dirs() -> (String, String) {
-    let var = |key: &str, default: &str| {
-        std::env::var(key).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_owned())
-    };
-    (var("SESS_SYSTEM_RUNTIME_DIR", SYSTEM_RUNTIME), var("SESS_SYSTEM_STATE_DIR", SYSTEM_STATE))
-}
-
 /// `session -g ...`: run again as root (through sudo unless we are root)
 /// with the system daemon's dirs, and without `-g`.
 fn global() -> Failure {
@@ -75,8 +62,8 @@ fn global() -> Failure {
     } else {
         let mut sudo = std::process::Command::new("sudo");
         sudo.arg("--").arg("env");
-        sudo.arg(format!("SESS_RUNTIME_DIR={runtime}"));
-        sudo.arg(format!("SESS_STATE_DIR={state}"));
+        sudo.arg(format!("SESS_RUNTIME_DIR={}", runtime.display()));
+        sudo.arg(format!("SESS_STATE_DIR={}", state.display()));
         sudo.arg(&exe);
         sudo
     };

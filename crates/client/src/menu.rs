@@ -14,45 +14,75 @@ const BS: u8 = 0x08;
 const DEL: u8 = 0x7f;
 const BEL: u8 = 0x07;
 
+const RETURN_LINE: &str = "To instead start a new session as usual, just press return: ";
+
 pub fn sessmenu(args: cli::Sessmenu) -> Result<i32, Failure> {
     let tty = nix::unistd::isatty(sess_sys::os::stdin()).unwrap_or(false);
     let disconnected = if tty { disconnected()? } else { Vec::new() };
     if disconnected.is_empty() {
         return new_session(&args);
     }
-    let mut out = std::io::stdout().lock();
-    for s in &disconnected {
-        let tty = s.tty.as_deref().unwrap_or("?");
-        writeln!(out, "You have a disconnected session on {tty}, with these processes:")?;
-        writeln!(out, "{}", crate::ps::HEADER)?;
-        for line in s.pid.map(|p| crate::ps::session_lines(p as i32)).unwrap_or_default() {
-            writeln!(out, "{line}")?;
+    let mut signaller = Signaller::new(Dirs::from_env())?;
+    // Raw before the menu shows: an answer typed ahead is read as keys.
+    let raw = signaller.enter_raw();
+    let eol = if raw && nix::unistd::isatty(sess_sys::os::stdout()).unwrap_or(false) {
+        "\r\n"
+    } else {
+        "\n"
+    };
+    offer(&disconnected, eol)?;
+    // Two characters, or three if a session past the 416th is offered.
+    let max = disconnected.iter().map(|s| s.id.len()).max().unwrap_or(2).max(2);
+    loop {
+        let answer = signaller.read_answer(max);
+        if answer.len() < 2 {
+            drop(signaller);
+            return new_session(&args);
         }
+        if disconnected.iter().any(|s| s.id == answer) {
+            return Ok(signaller.follow(answer, false, true));
+        }
+        // A typo at login must not end the login: ask again.
+        let raw = signaller.enter_raw();
+        let warning =
+            format!("{}: warning: no disconnected session {answer}", sess_sys::prog_name());
+        sess_sys::tty::say(&warning, raw);
+        let mut out = std::io::stdout().lock();
+        write!(out, "{RETURN_LINE}")?;
+        out.flush()?;
+    }
+}
+
+/// Each session's terminal, processes and title, then the question.
+fn offer(disconnected: &[SessionInfo], eol: &str) -> Result<(), Failure> {
+    let mut lines = Vec::new();
+    for s in disconnected {
+        let tty = crate::signaller::visible(s.tty.as_deref().unwrap_or("?"));
+        lines.push(format!("You have a disconnected session on {tty}, with these processes:"));
+        lines.push(crate::ps::HEADER.to_owned());
+        lines.extend(s.pid.map(|p| crate::ps::session_lines(p as i32)).unwrap_or_default());
         if !s.title.is_empty() {
             let title = crate::signaller::visible(&s.title);
-            writeln!(out, "Session {} is named: {title}.", s.id)?;
+            lines.push(format!("Session {} is named: {title}.", s.id));
         }
     }
     let last = &disconnected.last().expect("not empty").id;
     if disconnected.len() == 1 {
-        writeln!(out, "Would you like to reconnect to that session?")?;
-        writeln!(out, "If so, type its two-character extension, {last}.")?;
+        lines.push("Would you like to reconnect to that session?".into());
+        lines.push(format!("If so, type its two-character extension, {last}."));
     } else {
-        writeln!(out, "Would you like to reconnect to one of those sessions?")?;
-        writeln!(out, "If so, type its two-character extension, like {last} for the last one.")?;
+        lines.push("Would you like to reconnect to one of those sessions?".into());
+        lines.push(format!(
+            "If so, type its two-character extension, like {last} for the last one."
+        ));
     }
-    write!(out, "To instead start a new session as usual, just press return: ")?;
+    let mut out = std::io::stdout().lock();
+    for line in lines {
+        write!(out, "{line}{eol}")?;
+    }
+    write!(out, "{RETURN_LINE}")?;
     out.flush()?;
-    drop(out);
-    let mut signaller = Signaller::new(Dirs::from_env())?;
-    let answer = signaller.read_answer(2);
-    match answer.len() {
-        2 => Ok(signaller.follow(answer, false, true)),
-        _ => {
-            drop(signaller);
-            new_session(&args)
-        }
-    }
+    Ok(())
 }
 
 /// The user's running, disconnected sessions, by id.

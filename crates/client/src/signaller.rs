@@ -93,6 +93,13 @@ impl Signaller {
         answer
     }
 
+    /// Puts the terminal in raw mode now, so that what is typed from here on
+    /// is read as keys (not echoed or edited by the terminal); false if it
+    /// cannot be.
+    pub fn enter_raw(&mut self) -> bool {
+        self.raw.enter().is_ok()
+    }
+
     /// Reads an answer of at most `max` characters in raw mode, echoing it
     /// as [`crate::menu::Answer`] says; end of input is an empty answer.
     pub fn read_answer(&mut self, max: usize) -> String {

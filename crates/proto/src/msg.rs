@@ -82,8 +82,8 @@ pub enum MasterRequest {
     Kill {
         timeout_ms: u64,
     },
-    /// Keep this connection: the master sends [`Reply::Session`] whenever
-    /// a terminal connects or disconnects, and its last facts (exit status
+    /// Keep this connection: the master sends [`Reply::Session`] at once,
+    /// then whenever a terminal connects or disconnects, and its last facts (exit status
     /// included) when the session ends, then closes it.
     Watch,
     /// The screen as a repaint, for a checkpoint ([`Reply::Text`]).

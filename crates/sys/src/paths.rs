@@ -5,6 +5,10 @@ use std::io;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+/// Runtime and state dirs of the system-wide daemon (`session -g`).
+pub const SYSTEM_RUNTIME: &str = "/run/sess/system";
+pub const SYSTEM_STATE: &str = "/var/lib/sess";
+
 #[derive(Debug, Clone)]
 pub struct Dirs {
     /// Sockets and the daemon lock; mode 0700.
@@ -31,6 +35,15 @@ fn env_path(key: &str) -> Option<PathBuf> {
     std::env::var_os(key).filter(|v| !v.is_empty()).map(PathBuf::from)
 }
 
+/// The system daemon's runtime and state dirs: [`SYSTEM_RUNTIME`] and
+/// [`SYSTEM_STATE`], or `SESS_SYSTEM_RUNTIME_DIR` and
+/// `SESS_SYSTEM_STATE_DIR` (for tests).
+pub fn system_dirs() -> (PathBuf, PathBuf) {
+    let runtime = env_path("SESS_SYSTEM_RUNTIME_DIR").unwrap_or_else(|| SYSTEM_RUNTIME.into());
+    let state = env_path("SESS_SYSTEM_STATE_DIR").unwrap_or_else(|| SYSTEM_STATE.into());
+    (runtime, state)
+}
+
 impl Dirs {
     /// Resolves the directories from the environment, without touching disk.
     pub fn from_env() -> Dirs {
@@ -48,6 +61,11 @@ impl Dirs {
                 .map(|d| d.join("sess/config.toml"))
         });
         Dirs { runtime, state, config }
+    }
+
+    /// Whether these are the system-wide daemon's dirs.
+    pub fn is_system(&self) -> bool {
+        self.runtime == system_dirs().0
     }
 
     pub fn daemon_socket(&self) -> PathBuf {
@@ -119,5 +137,13 @@ mod tests {
         fs::set_permissions(&dir, fs::Permissions::from_mode(0o777)).unwrap();
         assert!(matches!(ensure_private_dir(&dir), Err(DirError::Mode(_, 0o777))));
         fs::remove_dir_all(&top).unwrap();
+    }
+
+    #[test]
+    fn the_system_daemon_is_known_by_its_runtime_dir() {
+        let dirs =
+            |runtime: &str| Dirs { runtime: runtime.into(), state: "/s".into(), config: None };
+        assert!(dirs(SYSTEM_RUNTIME).is_system());
+        assert!(!dirs("/run/user/1000/sess").is_system());
     }
 }

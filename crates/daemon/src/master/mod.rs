@@ -536,6 +536,11 @@ impl Master {
                 Ok(Some(MasterRequest::Watch)) => {
                     conn.watching = true;
                     self.watcher_wait = None;
+                    // The facts now: a connect that came before the watch
+                    // must not go unreported.
+                    if conn.send(&Reply::Session(self.info())).is_err() {
+                        return;
+                    }
                 }
                 Ok(Some(MasterRequest::Kill { timeout_ms })) => {
                     return self.start_kill(Some(conn), Duration::from_millis(timeout_ms));

@@ -65,7 +65,7 @@ pub struct Registry {
     max_sessions: u32,
     store: Store,
     book: Mutex<Book>,
-    who: std::sync::Mutex<Option<Who>>,
+    who: std::sync::Mutex<Who>,
     /// Set once sessd is stopping (SIGTERM): a session that ends from now
     /// on ends with the system (a shutdown or logout kills everything at
     /// once), so its record is left as it is for the next start.
@@ -141,7 +141,7 @@ impl Registry {
         let store = Store::open(&dirs.state)?;
         let records = store.load_all().into_iter().map(|r| (r.id.clone(), r)).collect();
         let book = Book { records, live: HashMap::new(), respawns: HashMap::new() };
-        let who = std::sync::Mutex::new(Who::open());
+        let who = std::sync::Mutex::new(Who::open(&dirs));
         let stopping = false.into();
         Ok(Registry { dirs, max_sessions, store, book: Mutex::new(book), who, stopping })
     }
@@ -153,11 +153,9 @@ impl Registry {
         self.stopping.store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
-    /// Updates the who record, if this daemon publishes one.
+    /// Updates the who record (published if the system config allows).
     fn who(&self, f: impl FnOnce(&mut Who)) {
-        if let Some(who) = self.who.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
-            f(who);
-        }
+        f(&mut self.who.lock().unwrap_or_else(|e| e.into_inner()));
     }
 
     fn save(&self, record: &Record) {
@@ -192,6 +190,7 @@ impl Registry {
                 }
             }
         }
+        self.who(Who::settle);
         self.reconcile().await;
     }
 
