@@ -164,3 +164,24 @@ fn attach_to_a_suspended_session_resumes_every_process_of_it() {
     world.ok("disconnect", &["-s", "paused"]);
     assert_eq!(term.finish(done), 0);
 }
+
+#[test]
+fn attach_to_a_session_connected_elsewhere_is_status_16_and_the_other_keeps_it() {
+    let world = World::new();
+    says(&world, &["create", "-n", "shell", "sh"], "Session 'shell' started\n");
+    let id = get(&world, "shell", "id");
+    let mut first = world.term();
+    let done = first.start("session attach shell");
+    assert_eq!(first.session_prompt(), id);
+    let mut second = world.term();
+    assert_eq!(second.run("session attach shell 2>$HOME/err"), 16);
+    assert_eq!(
+        world.read("err"),
+        "session: info: reconnecting to shell\n\
+         session: fatal: session already connected somewhere else\n",
+        "the messages of `reconnect` outside a session"
+    );
+    assert_eq!(first.ask("$PTY"), id, "the first terminal keeps the session");
+    world.ok("disconnect", &["-s", &id]);
+    assert_eq!(first.finish(done), 0);
+}

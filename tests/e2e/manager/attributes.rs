@@ -180,3 +180,34 @@ fn get_of_an_unknown_key_names_it_and_every_known_key() {
     }
     says(&world, &["status", "svc"], "Session 'svc' is waiting to be started.\n");
 }
+
+#[test]
+fn command_cwd_and_env_take_effect_at_the_next_start_keep_at_once() {
+    let world = World::new();
+    says(&world, &["create", "-n", "svc", "sleep", "1000"], "Session 'svc' started\n");
+    let first = pid_of(&world, "svc");
+    let dir = world.root.join("elsewhere");
+    fs::create_dir(&dir).expect("dir");
+    let dir = dir.display().to_string();
+    world.ok(
+        "session",
+        &["set", "svc", "command", "sh -c 'echo \"$PWD $K\" > $HOME/out; exec sleep 2000'"],
+    );
+    world.ok("session", &["set", "svc", "cwd", &dir]);
+    // The world's own variables stay, so the test still finds its processes.
+    let mut env: Vec<String> = world.env().iter().map(|(k, v)| format!("'{k}={v}'")).collect();
+    env.push("'K=new'".into());
+    world.ok("session", &["set", "svc", "env", &format!("[{}]", env.join(", "))]);
+    assert_eq!(pid_of(&world, "svc"), first, "the running program is left alone");
+    assert!(runs(&world, &["sleep", "1000"]) && !runs(&world, &["sleep", "2000"]));
+    world.ok("session", &["restart", "svc"]);
+    world.wait_file("out", &format!("{dir} new\n"));
+    wait_until("the new command runs", || runs(&world, &["sleep", "2000"]));
+    assert!(!runs(&world, &["sleep", "1000"]), "the old one is gone");
+    // keep takes effect at once: the running program's end now ends the session.
+    world.ok("session", &["set", "svc", "keep", "no"]);
+    let pid = pid_of(&world, "svc");
+    kill(Pid::from_raw(pid), Signal::SIGTERM).expect("kill the program");
+    wait_until("svc is gone", || list_json(&world).is_empty());
+    fails(&world, &["status", "svc"], 2);
+}
