@@ -296,3 +296,70 @@ fn start_and_restart_give_a_new_pid_with_the_same_id_and_name() {
     assert_eq!((&s["id"], &s["name"]), (&Value::from(id.as_str()), &Value::from("job")));
     assert_eq!(list_json(&world).len(), 1, "still one session");
 }
+
+/// Stopped processes keep SIGHUP and SIGTERM pending: `stop` of a
+/// suspended session must continue them, not wait for SIGKILL.
+#[test]
+fn a_suspended_session_stops_at_once_restarts_and_is_removed_only_with_f() {
+    let world = World::new();
+    let script = "trap 'echo HUP >> $HOME/sigs; exit 1' HUP; sleep 1000 & wait";
+    says(&world, &["create", "-n", "held", "sh", "-c", script], "Session 'held' started\n");
+    world.ok("session", &["set", "held", "stop-timeout", "1h"]);
+    let pid = pid_of(&world, "held");
+    let mut all = Vec::new();
+    wait_until("the sleep runs", || {
+        let procs = members(pid);
+        all = procs.iter().map(|s| s.pid).collect();
+        procs.iter().any(|s| s.comm == "sleep")
+    });
+    world.ok("session", &["suspend", "held"]);
+    wait_state(&all, 'T');
+    world.ok("session", &["stop", "held"]);
+    wait_until(&format!("{all:?} are all gone"), || all.iter().all(|&p| !alive(p)));
+    assert_eq!(world.read("sigs"), "HUP\n", "ended by SIGHUP, long before stop-timeout");
+    says(&world, &["status", "held"], "Session 'held' is stopped.\n");
+    world.ok("session", &["start", "held"]);
+    let second = pid_of(&world, "held");
+    world.ok("session", &["suspend", "held"]);
+    wait_state(&[second], 'T');
+    world.ok("session", &["restart", "held"]);
+    let third = pid_of(&world, "held");
+    assert_ne!(third, second);
+    says(&world, &["status", "held"], &format!("Session 'held' is running, PID {third}.\n"));
+    world.ok("session", &["suspend", "held"]);
+    wait_state(&[third], 'T');
+    let out = session(&world, &["rm", "held"]);
+    assert_eq!((out.code(), out.stdout.as_str()), (1, ""));
+    assert_eq!(
+        out.stderr,
+        format!(
+            "The session 'held' is running (PID {third}). Use `session rm -f held` to stop and \
+             delete the session.\n"
+        )
+    );
+    world.ok("session", &["rm", "-f", "held"]);
+    wait_until("the third run is gone", || !alive(third));
+    assert_eq!(list_json(&world), Vec::<Value>::new());
+}
+
+#[test]
+fn a_waiting_session_can_be_stopped_or_restarted() {
+    let world = World::new();
+    for name in ["idle", "later"] {
+        says(
+            &world,
+            &["create", "-n", name, "-s", "sleep", "1000"],
+            &format!("Session '{name}' created and suspended.\n"),
+        );
+    }
+    world.ok("session", &["stop", "idle"]);
+    says(&world, &["status", "idle"], "Session 'idle' is stopped.\n");
+    assert!(!runs(&world, &["sleep", "1000"]), "stop did not start it");
+    world.ok("session", &["restart", "later"]);
+    let pid = pid_of(&world, "later");
+    says(&world, &["status", "later"], &format!("Session 'later' is running, PID {pid}.\n"));
+    for verb in ["suspend", "resume"] {
+        let line = fails(&world, &[verb, "idle"], 1);
+        assert_eq!(line, "session: fatal: session idle is not running", "`session {verb} idle`");
+    }
+}

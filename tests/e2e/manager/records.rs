@@ -133,6 +133,38 @@ fn a_sess_session_is_listed_while_running_and_vanishes_when_its_program_exits() 
 }
 
 #[test]
+fn sess_n_names_a_session_for_every_verb_and_names_stay_unique() {
+    let world = World::new();
+    let mut term = world.term();
+    let done = term.start("sess -n shell sh");
+    let id = term.session_prompt();
+    let pid = world.program_pid(&id);
+    says(&world, &["status", "shell"], &format!("Session 'shell' is running, PID {pid}.\n"));
+    let mut other = world.term();
+    let modes = other.modes(&["-g"]);
+    assert_eq!(other.run("sess -n shell sh 2>$HOME/err"), 1, "a taken name");
+    assert_eq!(world.read("err"), "sess: fatal: a session named 'shell' already exists\n");
+    assert_eq!(other.run("sess -n p7 sh 2>$HOME/err"), 2, "an id-shaped name");
+    assert!(
+        world.read("err").starts_with("sess: fatal: invalid name 'p7'"),
+        "{}",
+        world.read("err")
+    );
+    assert_eq!(other.modes(&["-g"]), modes, "the terminal is as it was");
+    assert_eq!(list_json(&world).len(), 1, "nothing was created");
+    fails(&world, &["create", "-n", "shell", "sleep", "1"], 1);
+    world.ok("session", &["set", "shell", "title", "named"]);
+    world.ok("session", &["suspend", "shell"]);
+    says(&world, &["status", "shell"], &format!("Session 'shell' is suspended, PID {pid}.\n"));
+    world.ok("session", &["resume", "shell"]);
+    assert_eq!(term.ask("$PTY"), id);
+    world.ok("disconnect", &["-s", "shell"]);
+    assert_eq!(term.finish(done), 0);
+    world.ok("session", &["rm", "-f", "shell"]);
+    assert_eq!(list_json(&world), Vec::<Value>::new(), "an ephemeral session stopped is gone");
+}
+
+#[test]
 fn every_verb_accepts_an_id() {
     let world = World::new();
     let (first, all) = background_job(&world, "job");
