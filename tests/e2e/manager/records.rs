@@ -390,3 +390,36 @@ fn kill_9_of_sessd_keeps_names_attributes_and_states() {
     world.ok("session", &["stop", "runs"]);
     wait_until("runs is gone", || run_all.iter().all(|&p| !alive(p)));
 }
+
+#[test]
+fn bernsteins_commands_accept_a_name_and_echo_it() {
+    let world = World::new();
+    says(&world, &["create", "-n", "svc", "sh"], "Session 'svc' started\n");
+    let id = get(&world, "svc", "id");
+    let pid = pid_of(&world, "svc");
+    world.ok("sessname", &["-s", "svc", "by name"]);
+    let out = world.run("sessname", &["-s", "svc"]);
+    assert_eq!((out.code(), out.stdout.as_str()), (0, format!("session {id}: by name\n").as_str()));
+    let mut term = world.term();
+    let done = term.start("reconnect svc");
+    assert_eq!(term.session_prompt(), id);
+    world.ok("disconnect", &["-s", "svc"]);
+    assert_eq!(term.finish(done), 0);
+    shown_lines(
+        &term,
+        &["reconnect: info: reconnecting to svc", "reconnect: info: successfully connected to svc"],
+    );
+    let out = world.run("disconnect", &["-s", "svc"]);
+    assert_eq!(
+        (out.code(), out.stderr.as_str()),
+        (2, "disconnect: warning: session svc already disconnected\n")
+    );
+    world.ok("sesskill", &["-y", "-s", "svc"]);
+    wait_until("the program is gone", || !alive(pid));
+    assert_eq!(list_json(&world), Vec::<Value>::new());
+    let out = world.run("sesskill", &["-y", "-s", "svc"]);
+    assert_eq!(
+        (out.code(), out.stderr.as_str()),
+        (2, "sesskill: fatal: cannot find session svc; if it exists, do you own it?\n")
+    );
+}
