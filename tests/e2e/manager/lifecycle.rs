@@ -363,3 +363,24 @@ fn a_waiting_session_can_be_stopped_or_restarted() {
         assert_eq!(line, "session: fatal: session idle is not running", "`session {verb} idle`");
     }
 }
+
+#[test]
+fn start_in_a_directory_that_is_gone_says_so() {
+    let world = World::new();
+    let dir = world.root.join("gone");
+    fs::create_dir(&dir).expect("dir");
+    let dir = dir.display().to_string();
+    says(
+        &world,
+        &["create", "-n", "lost", "-s", "-C", &dir, "sleep", "1000"],
+        "Session 'lost' created and suspended.\n",
+    );
+    fs::remove_dir(&dir).expect("rmdir");
+    let line = fails(&world, &["start", "lost"], 2);
+    assert_eq!(
+        line,
+        format!("session: fatal: cannot change directory to {dir}: No such file or directory")
+    );
+    says(&world, &["status", "lost"], "Session 'lost' is stopped.\n");
+    assert!(!runs(&world, &["sleep", "1000"]));
+}
