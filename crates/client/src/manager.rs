@@ -160,7 +160,8 @@ fn create(
     if !cwd.is_dir() {
         return Err(Failure::fatal(format!("cannot use {}: not a directory", cwd.display())));
     }
-    let mut vars: Vec<(String, String)> = std::env::vars().filter(|(k, _)| k != "PTY").collect();
+    let mut vars: Vec<(String, String)> =
+        crate::environment().into_iter().filter(|(k, _)| k != "PTY").collect();
     for pair in env {
         let Some((key, value)) = pair.split_once('=').filter(|(k, _)| !k.is_empty()) else {
             return Err(Failure::fatal(format!("-e {pair}: use -e KEY=VALUE")));

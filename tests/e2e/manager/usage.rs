@@ -119,3 +119,21 @@ fn a_closed_stdout_is_one_fatal_line_not_a_panic() {
         "one line, no backtrace: {stderr:?}"
     );
 }
+
+#[test]
+fn a_variable_that_is_not_utf8_is_left_out_not_a_panic() {
+    use std::os::unix::ffi::OsStrExt;
+    let world = World::new();
+    let mut cmd = world.command(bin("session"));
+    cmd.env(std::ffi::OsStr::from_bytes(b"BAD"), std::ffi::OsStr::from_bytes(b"\xff"));
+    cmd.env("GOOD", "yes").args(["create", "-n", "envy", "-s", "sleep", "1000"]);
+    let out = crate::harness::run_command(cmd, "session create with BAD=\\xff");
+    assert_eq!(
+        (out.code(), out.stdout.as_str(), out.stderr.as_str()),
+        (0, "Session 'envy' created and suspended.\n", "")
+    );
+    let env = get(&world, "envy", "env");
+    assert!(env.contains("'GOOD=yes'") && !env.contains("BAD="), "env={env}");
+    let mut term = world.term();
+    assert_eq!(term.run("BAD=$(printf '\\377') sess sh -c 'exit 5'"), 5, "sess runs the program");
+}
