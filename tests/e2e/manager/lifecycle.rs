@@ -384,3 +384,37 @@ fn start_in_a_directory_that_is_gone_says_so() {
     says(&world, &["status", "lost"], "Session 'lost' is stopped.\n");
     assert!(!runs(&world, &["sleep", "1000"]));
 }
+
+/// The program dies at SIGHUP, a background child ignores SIGHUP and
+/// SIGTERM: the child still gets SIGKILL after `stop-timeout`, and `stop`
+/// returns only when the whole kernel session is gone.
+#[test]
+fn stop_kills_a_child_that_outlives_the_program() {
+    let world = World::new();
+    says(
+        &world,
+        &[
+            "create",
+            "-n",
+            "left",
+            "sh",
+            "-c",
+            "(trap '' HUP TERM; exec sleep 1000) & exec sleep 2000",
+        ],
+        "Session 'left' started\n",
+    );
+    world.ok("session", &["set", "left", "stop-timeout", "1s"]);
+    let pid = pid_of(&world, "left");
+    let mut all = Vec::new();
+    wait_until("both sleeps run", || {
+        let procs = members(pid);
+        all = procs.iter().map(|s| s.pid).collect();
+        procs.iter().filter(|s| s.comm == "sleep").count() == 2
+    });
+    let start = Instant::now();
+    world.ok("session", &["stop", "left"]);
+    let took = start.elapsed();
+    assert!(all.iter().all(|&p| !alive(p)), "stop returned with {:?} alive", members(pid));
+    assert!(took >= Duration::from_millis(900), "the child got SIGKILL after {took:?}, not 1s");
+    says(&world, &["status", "left"], "Session 'left' is stopped.\n");
+}
