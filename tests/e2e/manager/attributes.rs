@@ -85,6 +85,9 @@ fn every_attribute_can_be_set_and_is_shown_by_get() {
         assert_eq!(seconds(&got), seconds(value), "{key}={got} after `set svc {key} {value}`");
     }
     assert_eq!(listed(&world, "svc")["title"], "my service", "the title shows at once");
+    world.ok("session", &["set", "svc", "title", &"t".repeat(150)]);
+    assert_eq!(get(&world, "svc", "title"), "t".repeat(99), "a title keeps 99 bytes");
+    world.ok("session", &["set", "svc", "title", "my service"]);
     world.ok("session", &["set", "svc", "name", "renamed"]);
     assert_eq!(get(&world, "renamed", "name"), "renamed");
     assert_eq!(get(&world, "renamed", "title"), "my service", "the same session");
@@ -122,9 +125,12 @@ fn bad_values_and_unknown_keys_are_refused_and_change_nothing() {
         ("env", "NOEQUALS", &[]),
         ("name", "p3", &[]),
         ("colour", "red", &["title", "restart-style", "stop-timeout"]),
-        ("id", "x9", &[]),
-        ("pid", "1", &[]),
-        ("state", "running", &[]),
+        ("id", "x9", &["read-only"]),
+        ("pid", "1", &["read-only"]),
+        ("state", "running", &["read-only"]),
+        ("created-at", "2020-01-01T00:00:00Z", &["read-only"]),
+        ("last-use", "2020-01-01T00:00:00Z", &["read-only"]),
+        ("runtime", "1s", &["read-only"]),
     ];
     for &(key, value, allowed) in cases {
         let line = fails(&world, &["set", "svc", key, value], 2);
