@@ -185,3 +185,16 @@ fn attach_to_a_session_connected_elsewhere_is_status_16_and_the_other_keeps_it()
     world.ok("disconnect", &["-s", &id]);
     assert_eq!(first.finish(done), 0);
 }
+
+#[test]
+fn attach_to_an_unknown_session_is_status_2_and_echoes_the_name() {
+    let world = World::new();
+    let mut term = world.term();
+    let modes = term.modes(&["-g"]);
+    assert_eq!(term.run("session attach nosuch 2>$HOME/err"), 2);
+    assert_eq!(
+        world.read("err"),
+        "session: fatal: cannot find session nosuch; if it exists, do you own it?\n"
+    );
+    assert_eq!(term.modes(&["-g"]), modes, "the terminal is as it was");
+}
