@@ -230,6 +230,10 @@ pub struct Sesswhere {
 /// id or name, and `sess` sessions appear here too. A `waiting` session
 /// (created with -s, "created and suspended") has not started its program;
 /// a `suspended` one was stopped with SIGSTOP by `session suspend`.
+///
+/// Exit status: 0 on success; 1 when the request is refused (`rm` of a
+/// running session, a taken name, the session limit `max-sessions`); 2 for
+/// bad usage, an unknown session, a bad attribute or any other error.
 #[derive(Debug, Parser)]
 #[command(name = "session", version)]
 pub struct Session {
@@ -261,7 +265,8 @@ pub enum SessionVerb {
         #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
         command: Vec<String>,
     },
-    /// Connect this terminal to a session (a waiting one asks first).
+    /// Connect this terminal to a session (a waiting one asks first, a
+    /// suspended one is resumed).
     Attach { name: String },
     /// Stop every process of the session with SIGSTOP.
     Suspend { name: String },
@@ -273,7 +278,8 @@ pub enum SessionVerb {
     Start { name: String },
     /// Stop, then start (same id and name, a new pid).
     Restart { name: String },
-    /// Print the session's state.
+    /// Print the session's state (with the exit status of a program that
+    /// ended by itself).
     Status { name: String },
     /// List sessions.
     List {
@@ -283,7 +289,8 @@ pub enum SessionVerb {
     },
     /// Print attributes as key=value lines.
     Get { name: String, key: Option<String> },
-    /// Set an attribute.
+    /// Set an attribute (command and restart-command as ['/bin/x', 'arg']
+    /// or as shell words; cwd and log as absolute paths).
     Set {
         name: String,
         key: String,

@@ -69,8 +69,8 @@ pub fn sessname(args: cli::Sessname) -> Result<i32, Failure> {
         None => {
             let info = session_info(&target)?;
             match info.title.as_str() {
-                "" => println!("session {}", info.id),
-                title => println!("session {}: {title}", info.id),
+                "" => crate::fatal::say(format!("session {}", info.id))?,
+                title => crate::fatal::say(format!("session {}: {title}", info.id))?,
             }
         }
     }

@@ -79,6 +79,13 @@ impl Failure {
     }
 }
 
+/// Prints one line on stdout; a closed stdout is a failure, not a panic.
+pub fn say(line: impl std::fmt::Display) -> Result<(), Failure> {
+    use std::io::Write;
+    writeln!(std::io::stdout().lock(), "{line}")
+        .map_err(|e| Failure::fatal(format!("cannot write to standard output: {e}")))
+}
+
 impl<E: std::fmt::Display> From<E> for Failure
 where
     E: std::error::Error,

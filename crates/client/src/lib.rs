@@ -92,6 +92,14 @@ pub fn main_sesswhere() -> i32 {
 }
 
 /// `sess [-n NAME] [PROGRAM [ARG...]]`: a new ephemeral session, connected.
+/// This process's environment for a new program. Variables whose name or
+/// value is not UTF-8 cannot cross the protocol and are left out.
+pub fn environment() -> Vec<(String, String)> {
+    std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .collect()
+}
+
 fn sess(args: cli::Sess) -> Result<i32, Failure> {
     let signaller = Signaller::new(Dirs::from_env())?;
     let command = if args.command.is_empty() {
@@ -103,7 +111,7 @@ fn sess(args: cli::Sess) -> Result<i32, Failure> {
     let spec = CreateSpec {
         name: args.name,
         command: command.clone(),
-        env: std::env::vars().collect(),
+        env: environment(),
         cwd,
         size: signaller::terminal_size(),
         kept: false,

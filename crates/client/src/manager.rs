@@ -3,7 +3,7 @@
 use crate::cli::{Session, SessionVerb};
 use crate::commands;
 use crate::daemon::Daemon;
-use crate::fatal::{Failure, REFUSED};
+use crate::fatal::{Failure, REFUSED, say};
 use crate::signaller::{Signaller, terminal_size};
 use sess_proto::{CreateSpec, Refusal, Reply, Request, SessionInfo, State, Verb};
 use sess_sys::paths::{Dirs, system_dirs};
@@ -92,7 +92,7 @@ pub fn run(args: Session) -> Result<i32, Failure> {
             act(&target, Request::Save { target: name }).map(|_| 0)
         }
         SessionVerb::Status { name } => {
-            println!("{}", status_line(&name, &info(&name)?));
+            say(status_line(&name, &info(&name)?))?;
             Ok(0)
         }
         SessionVerb::List { json } => list(json),
@@ -117,7 +117,7 @@ pub fn run(args: Session) -> Result<i32, Failure> {
         SessionVerb::Export { name } => match act(&name, Request::Export { target: name.clone() })?
         {
             Reply::Text(json) => {
-                println!("{json}");
+                say(json)?;
                 Ok(0)
             }
             other => Err(unexpected(other)),
@@ -133,7 +133,7 @@ pub fn run(args: Session) -> Result<i32, Failure> {
             };
             match act("", Request::Import { json })? {
                 Reply::Session(info) => {
-                    println!("Session '{}' imported.", info.name);
+                    say(format!("Session '{}' imported.", info.name))?;
                     Ok(0)
                 }
                 other => Err(unexpected(other)),
@@ -154,7 +154,8 @@ fn create(
     if !cwd.is_dir() {
         return Err(Failure::fatal(format!("cannot use {}: not a directory", cwd.display())));
     }
-    let mut vars: Vec<(String, String)> = std::env::vars().filter(|(k, _)| k != "PTY").collect();
+    let mut vars: Vec<(String, String)> =
+        crate::environment().into_iter().filter(|(k, _)| k != "PTY").collect();
     for pair in env {
         let Some((key, value)) = pair.split_once('=').filter(|(k, _)| !k.is_empty()) else {
             return Err(Failure::fatal(format!("-e {pair}: use -e KEY=VALUE")));
@@ -174,11 +175,11 @@ fn create(
     };
     match call(Request::Create(spec))? {
         Reply::Session(info) if suspended => {
-            println!("Session '{}' created and suspended.", info.name);
+            say(format!("Session '{}' created and suspended.", info.name))?;
             Ok(0)
         }
         Reply::Session(info) => {
-            println!("Session '{}' started", info.name);
+            say(format!("Session '{}' started", info.name))?;
             Ok(0)
         }
         Reply::Refused(refusal) => Err(Failure::refused(&command[0], refusal)),
@@ -249,7 +250,8 @@ fn table_row(info: &SessionInfo) -> [String; 6] {
     ]
 }
 
-/// Connects to a session; a waiting one asks before starting its program.
+/// Connects to a session; a waiting one asks before starting its program,
+/// a suspended one is resumed.
 fn attach(target: &str) -> Result<i32, Failure> {
     let mut signaller = Signaller::new(Dirs::from_env())?;
     let info = info(target)?;
@@ -271,7 +273,9 @@ fn attach(target: &str) -> Result<i32, Failure> {
             ))
             .with_status(REFUSED));
         }
-        State::Running | State::Suspended => {}
+        // A connect continues the foreground only; continue them all.
+        State::Suspended => manage(target, Verb::Resume).map(drop)?,
+        State::Running => {}
     }
     Ok(signaller.follow(target.to_owned(), false, true))
 }

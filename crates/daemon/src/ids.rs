@@ -73,6 +73,11 @@ pub fn auto_name(program: &str, used: &HashSet<String>) -> String {
         .collect();
     let base = base.trim_start_matches('-');
     let base = if base.is_empty() { "session" } else { base };
+    // Room for the number within the 64 bytes a name may have.
+    let mut base = base.to_owned();
+    while base.len() > MAX_NAME - 6 {
+        base.pop();
+    }
     (1..)
         .map(|n| format!("{base}{n}"))
         .find(|n| !used.contains(n) && !is_id(n))
@@ -142,5 +147,7 @@ mod tests {
         assert_eq!(auto_name("x y", &set(&[])), "xy1");
         assert_eq!(auto_name("ab", &set(&[])), "ab10", "ab1 would look like an id");
         assert_eq!(auto_name("a", &set(&[])), "a100", "never shaped like an id");
+        let long = auto_name(&"é".repeat(40), &set(&[]));
+        assert!(check_name(&long).is_ok(), "a long basename is cut to fit: {long}");
     }
 }

@@ -46,6 +46,9 @@ pub fn start(id: &str, spec: &CreateSpec) -> Result<(Pty, Pid), Refusal> {
         .map_err(|e| exec_failed(e.to_string()))?;
     let pid = spawn_on_pty(&program, slave).map_err(|e| match e {
         SpawnError::Exec(errno) => exec_failed(errno.desc().to_owned()),
+        SpawnError::Chdir(errno) => {
+            Refusal::Failed(format!("cannot change directory to {}: {}", spec.cwd, errno.desc()))
+        }
         other => exec_failed(other.to_string()),
     })?;
     Ok((Pty { fd: master.into(), tty }, pid))

@@ -153,6 +153,10 @@ fn parse_schedule(value: &str) -> Result<String, String> {
         .map_err(|e| format!("not a cron expression ({e}); use 5 fields or @daily and friends"))
 }
 
+fn absolute(value: &str) -> Result<String, String> {
+    if value.starts_with('/') { Ok(value.to_owned()) } else { Err("use an absolute path".into()) }
+}
+
 fn opt_string<T: ToString>(v: &Option<T>) -> String {
     v.as_ref().map_or("none".into(), |v| v.to_string())
 }
@@ -198,12 +202,7 @@ pub fn set(record: &mut Record, key: &str, value: &str) -> Result<(), String> {
         }
         "title" => record.title = crate::master::truncate(value, crate::master::MAX_TITLE).into(),
         "command" => record.command = parse_argv(value).map_err(fail)?,
-        "cwd" => {
-            if !value.starts_with('/') {
-                return Err(fail("use an absolute path".into()));
-            }
-            record.cwd = value.to_owned();
-        }
+        "cwd" => record.cwd = absolute(value).map_err(fail)?,
         "env" => {
             let words =
                 if is_none(value) { Vec::new() } else { parse_argv(value).map_err(fail)? };
@@ -233,7 +232,7 @@ pub fn set(record: &mut Record, key: &str, value: &str) -> Result<(), String> {
         "limit-nofile" => a.limit_nofile = optional(value, parse_amount).map_err(fail)?,
         "limit-nproc" => a.limit_nproc = optional(value, parse_amount).map_err(fail)?,
         "schedule" => a.schedule = optional(value, parse_schedule).map_err(fail)?,
-        "log" => a.log = optional(value, |v| Ok(v.to_owned()))?,
+        "log" => a.log = optional(value, absolute).map_err(fail)?,
         "stop-timeout" => a.stop_timeout_ms = parse_duration(value).map_err(fail)?,
         k if READ_ONLY.contains(&k) => return Err(format!("{k} is read-only")),
         k => {
@@ -303,6 +302,7 @@ mod tests {
         assert!(set(&mut r, "colour", "red").unwrap_err().contains("unknown attribute 'colour'"));
         assert!(set(&mut r, "pid", "3").unwrap_err().contains("read-only"));
         assert!(set(&mut r, "cwd", "relative").is_err());
+        assert!(set(&mut r, "log", "out.log").unwrap_err().contains("absolute"));
         assert!(set(&mut r, "name", "p0").is_err());
         assert_eq!(r, before);
     }

@@ -327,9 +327,12 @@ impl Registry {
 
     /// Picks an id and a name for a new record and files it.
     async fn file(&self, mut record: Record, name: Option<&str>) -> Result<Record> {
+        // The config is read again, so an edit counts without a restart.
+        let max = sess_sys::config::Config::load(self.dirs.config.as_deref())
+            .map_or(self.max_sessions, |c| c.max_sessions);
         let mut book = self.book.lock().await;
-        if book.records.len() >= self.max_sessions as usize {
-            return Err(Refusal::LimitReached(self.max_sessions));
+        if book.records.len() >= max as usize {
+            return Err(Refusal::LimitReached(max));
         }
         let names = book.names();
         record.name = match name {
@@ -351,7 +354,7 @@ impl Registry {
                 }),
             );
         }
-        record.id = ids::first_free_id(&used).ok_or(Refusal::LimitReached(self.max_sessions))?;
+        record.id = ids::first_free_id(&used).ok_or(Refusal::LimitReached(max))?;
         self.save(&record);
         book.records.insert(record.id.clone(), record.clone());
         Ok(record)
@@ -457,9 +460,11 @@ impl Registry {
         }
         let record = book.records.get_mut(id).expect("looked up");
         if record.keep {
+            // A program that was asked to stop has no exit status to show.
+            let asked = record.desired == Desired::Stopped;
             record.desired = Desired::Stopped;
             if let Some(last) = last {
-                record.exit_status = last.exit_status;
+                record.exit_status = if asked { None } else { last.exit_status };
                 record.last_use = last.last_use;
             }
             info!(id, status = ?record.exit_status, "session stopped");
@@ -595,8 +600,9 @@ impl Registry {
             Some(key) => match value(key) {
                 Some(v) => Ok(vec![(key.to_owned(), v)]),
                 None => Err(Refusal::BadAttribute(format!(
-                    "unknown attribute '{key}'; known: {}",
-                    attrs::SETTABLE.join(", ")
+                    "unknown attribute '{key}'; known: {}, {}",
+                    attrs::SETTABLE.join(", "),
+                    attrs::READ_ONLY.join(", ")
                 ))),
             },
             None => Ok(attrs::SETTABLE
