@@ -12,12 +12,19 @@ pub struct Config {
     /// The byte that detaches, or `None` when disabled.
     pub detach_key: Option<u8>,
     pub restore_lines: u32,
+    /// Bound on a session's scrollback in the screen model, in bytes.
+    pub scrollback_bytes: u64,
     pub max_sessions: u32,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { detach_key: Some(DEFAULT_DETACH_KEY), restore_lines: 500, max_sessions: 1000 }
+        Config {
+            detach_key: Some(DEFAULT_DETACH_KEY),
+            restore_lines: 500,
+            scrollback_bytes: 8 << 20,
+            max_sessions: 1000,
+        }
     }
 }
 
@@ -26,6 +33,7 @@ impl Default for Config {
 struct Raw {
     detach_key: Option<String>,
     restore_lines: Option<u32>,
+    scrollback_bytes: Option<u64>,
     max_sessions: Option<u32>,
 }
 
@@ -65,6 +73,9 @@ impl Config {
         }
         if let Some(n) = raw.restore_lines {
             config.restore_lines = n;
+        }
+        if let Some(n) = raw.scrollback_bytes {
+            config.scrollback_bytes = n;
         }
         if let Some(n) = raw.max_sessions {
             config.max_sessions = n;

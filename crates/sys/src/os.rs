@@ -6,6 +6,7 @@
 //!   makes async-signal-safe calls: setsid, TIOCSCTTY, dup2, chdir, signal
 //!   resets, execve, and a write to the exec-error pipe.
 //! - window-size ioctls, which nix leaves unsafe.
+//! - [`give_back_memory`]: glibc's `malloc_trim`.
 
 #![allow(unsafe_code)]
 
@@ -78,6 +79,18 @@ pub fn window_size(fd: BorrowedFd<'_>) -> Option<WinSize> {
 
 /// Sets a terminal's window size (the kernel sends SIGWINCH to its
 /// foreground group when the size changes).
+/// Returns the allocator's free pages to the system (glibc keeps freed
+/// memory below its trim threshold, and in holes, otherwise). A master
+/// calls it when its screen model sleeps or a bulk of output is done.
+pub fn give_back_memory() {
+    #[cfg(target_env = "gnu")]
+    // Safety: malloc_trim only walks the allocator's own free lists; it
+    // takes the allocator's locks like any allocation.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 pub fn set_window_size(fd: BorrowedFd<'_>, size: WinSize) -> nix::Result<()> {
     let ws = libc::winsize { ws_row: size.rows, ws_col: size.cols, ws_xpixel: 0, ws_ypixel: 0 };
     // Safety: TIOCSWINSZ reads one `winsize` from the valid pointer.

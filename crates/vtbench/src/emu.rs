@@ -178,7 +178,7 @@ impl Emu for Vt100 {
         let mut out = String::new();
         let rows = self.p.screen().size().0.get() as usize;
         // Our part: scrollback rows (vt100 only offers them row by row).
-        model::write_history(&mut out, &self.history(history), rows);
+        model::write_history(&mut out, &self.history(history), rows, None);
         // vt100's part: visible cells, cursor, SGR pen, input modes.
         out.push_str(&self.p.screen().state_formatted());
         // Our part: the title the callback kept.
@@ -329,7 +329,7 @@ impl Emu for Avt {
     fn repaint(&mut self, history: usize) -> String {
         let mut out = String::new();
         // Our part: scrollback rows.
-        model::write_history(&mut out, &self.history(history), self.rows);
+        model::write_history(&mut out, &self.history(history), self.rows, None);
         // avt's part: both buffers, cursors, margins, modes it knows, pen.
         out.push_str(&self.t.dump());
         out
@@ -350,7 +350,7 @@ use alacritty_terminal::index::Line;
 use alacritty_terminal::term::cell::Cell as ACell;
 use alacritty_terminal::term::{Config, TermMode};
 use alacritty_terminal::vte::ansi::Processor;
-use sess_daemon::master::screen;
+use sess_daemon::master::model as product;
 
 /// alacritty reports the title as an event: we keep it.
 #[derive(Clone, Default)]
@@ -415,11 +415,11 @@ impl Alacritty {
     }
 
     fn style(c: &ACell) -> Style {
-        screen::style(c)
+        product::style(c)
     }
 
     fn row(grid: &Grid<ACell>, line: Line) -> Row {
-        screen::row_of(grid, line)
+        product::row_of(grid, line)
     }
 
     fn screen(grid: &Grid<ACell>) -> Vec<Row> {
@@ -509,7 +509,7 @@ impl Emu for Alacritty {
                 (g.cursor.point.line.0 as usize, g.cursor.point.column.0),
             )
         });
-        model::write_history(&mut out, &hist, rows);
+        model::write_history(&mut out, &hist, rows, None);
         // ED 0 from home, not ED 2: some terminals (alacritty, avt, VTE)
         // push the screen into scrollback on ED 2.
         out.push_str("\x1b[H\x1b[J");

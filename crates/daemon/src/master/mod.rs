@@ -19,6 +19,7 @@
 
 mod conn;
 mod detach;
+pub mod model;
 pub mod paint;
 mod scan;
 pub mod screen;
@@ -184,10 +185,12 @@ impl Master {
         };
         terminal::set_nonblocking(pty.fd.as_fd()).map_err(|e| fail("pty", &e))?;
         let size = launch.spec.size;
-        let restore_lines = sess_sys::config::Config::load(dirs.config.as_deref())
-            .map_or(sess_sys::config::Config::default().restore_lines, |c| c.restore_lines)
-            as usize;
-        let mut screen = Screen::new(size, restore_lines);
+        let config = sess_sys::config::Config::load(dirs.config.as_deref()).unwrap_or_default();
+        let mut screen = Screen::new(
+            size,
+            config.restore_lines as usize,
+            usize::try_from(config.scrollback_bytes).unwrap_or(usize::MAX),
+        );
         if let Some(past) = &launch.restore {
             screen.feed(past.as_bytes());
         }
@@ -318,7 +321,7 @@ impl Master {
         let kill = self.kill.as_ref().map(|k| k.deadline.min(Instant::now() + KILL_TICK));
         let waits = [self.creator_wait, self.watcher_wait];
         let waits = waits.into_iter().flatten().filter(|_| self.exit_status.is_some());
-        let parse = self.screen.parse_due();
+        let parse = self.screen.due();
         detach.into_iter().chain(kill).chain(waits).chain(parse).min()
     }
 
@@ -352,8 +355,8 @@ impl Master {
     /// that waits to be parsed.
     fn tick(&mut self) {
         let now = Instant::now();
-        if self.screen.parse_due().is_some_and(|due| now >= due) {
-            self.screen.parse_idle();
+        if self.screen.tick(now) {
+            sess_sys::os::give_back_memory();
         }
         if self.term.as_mut().is_some_and(|t| t.detach.expired(now)) {
             self.disconnect(End::Disconnected);

@@ -144,7 +144,10 @@ pub fn write_row(out: &mut String, row: &Row, style: &mut Style, min: usize) {
 /// Writes `rows` as scrollback: each line then a newline, then enough
 /// newlines to push them all off a `screen_rows`-tall screen, so that they
 /// end in the outer terminal's own scrollback. Starts from a blank screen.
-pub fn write_history(out: &mut String, rows: &[Row], screen_rows: usize) {
+/// A last row that wraps onto the screen is followed by `next` (the
+/// screen's first row), so that it wraps there too; the screen is painted
+/// over afterwards.
+pub fn write_history(out: &mut String, rows: &[Row], screen_rows: usize, next: Option<&Row>) {
     if rows.is_empty() {
         return;
     }
@@ -157,6 +160,9 @@ pub fn write_history(out: &mut String, rows: &[Row], screen_rows: usize) {
             style = Style::default();
             out.push_str("\r\n");
         }
+    }
+    if let Some(next) = next.filter(|_| rows.last().is_some_and(|r| r.wrapped)) {
+        write_row(out, next, &mut style, 1);
     }
     sgr(out, &style, &Style::default());
     for _ in 1..screen_rows {

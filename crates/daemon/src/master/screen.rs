@@ -1,105 +1,51 @@
-//! The session's screen: a VT emulator (alacritty_terminal) fed with every
-//! byte of output, and the repaint that shows it on a terminal that
-//! connects (SPEC §4): the last `restore-lines` lines of scrollback, so they
-//! land in the outer terminal's own scrollback, then the screen — the
-//! primary one and, if active, the alternate one over it — the saved and
-//! current cursor with their pens, a pending wrap, the input modes, cursor
-//! visibility and the window title.
+//! The session's screen as the master keeps it: every byte of output goes
+//! to a screen model ([`super::model`]), lazily.
 //!
-//! The scroll region, which alacritty_terminal keeps private, is noted on
-//! the way in ([`super::track`]). Not restored (docs/VT-EMULATOR.md): origin
-//! mode, charsets, tab stops, cursor shape, palette changes and hyperlinks.
-//! A reconnect also sends the program SIGWINCH, and full-screen programs set
-//! these again as they repaint.
+//! - Output that changes lasting state (modes, the title, queries, ...) is
+//!   parsed at once, with everything before it ([`super::scan`] tells).
+//! - Output that only draws waits, up to [`BATCH`] bytes or [`PARSE_DELAY`];
+//!   everything that reads the screen parses it first. A bulk of it is
+//!   mostly passed over: lines that scroll out of the screen and of the kept
+//!   scrollback need no drawing, only the pen they leave.
+//! - A screen quiet for [`SLEEP_AFTER`] goes to sleep: the model is dropped
+//!   and only its repaint is kept (text and colours as bytes, a fraction of
+//!   the emulator's cells), to be fed to a fresh model when output comes or
+//!   a terminal connects. It sleeps only when that repaint carries all of
+//!   the model's state and recreates it exactly.
 
-use super::paint::{self, Cell, Col, Row, Style, attr};
+use super::model::{Listener, Model};
 use super::scan::Scan;
-use super::track::{Region, Tracking};
-use alacritty_terminal::Term;
-use alacritty_terminal::event::{Event, EventListener};
-use alacritty_terminal::grid::{Dimensions, Grid};
-use alacritty_terminal::index::{Column, Line};
-use alacritty_terminal::term::cell::{Cell as ACell, Flags};
-use alacritty_terminal::term::{Config, TermMode};
-use alacritty_terminal::vte::ansi::{self, Processor};
 use sess_proto::WinSize;
-use std::cell::RefCell;
-use std::fmt::Write as _;
-use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-/// What the emulator reports besides the grid.
-#[derive(Default)]
-struct Reported {
-    title: Option<String>,
-    /// Answers to the program's terminal queries (cursor position, ...).
-    replies: Vec<u8>,
-}
-
-#[derive(Clone, Default)]
-struct Listener(Rc<RefCell<Reported>>);
-
-impl EventListener for Listener {
-    fn send_event(&self, event: Event) {
-        let mut reported = self.0.borrow_mut();
-        match event {
-            Event::Title(title) => reported.title = Some(title),
-            Event::ResetTitle => reported.title = None,
-            Event::PtyWrite(text) => reported.replies.extend_from_slice(text.as_bytes()),
-            _ => {}
-        }
-    }
-}
-
-/// The emulator's size. At least 2 columns: alacritty_terminal loops
-/// forever reflowing a wide character into a 1-column screen.
-struct Size(WinSize);
-
-impl Dimensions for Size {
-    fn total_lines(&self) -> usize {
-        self.screen_lines()
-    }
-    fn screen_lines(&self) -> usize {
-        usize::from(self.0.rows.max(1))
-    }
-    fn columns(&self) -> usize {
-        usize::from(self.0.cols.max(2))
-    }
-}
-
-/// Modes restored when they differ from the default: (flag, set, reset).
-const MODES: [(TermMode, &str, &str); 12] = [
-    (TermMode::APP_CURSOR, "\x1b[?1h", "\x1b[?1l"),
-    (TermMode::APP_KEYPAD, "\x1b=", "\x1b>"),
-    (TermMode::BRACKETED_PASTE, "\x1b[?2004h", "\x1b[?2004l"),
-    (TermMode::MOUSE_REPORT_CLICK, "\x1b[?1000h", "\x1b[?1000l"),
-    (TermMode::MOUSE_DRAG, "\x1b[?1002h", "\x1b[?1002l"),
-    (TermMode::MOUSE_MOTION, "\x1b[?1003h", "\x1b[?1003l"),
-    (TermMode::SGR_MOUSE, "\x1b[?1006h", "\x1b[?1006l"),
-    (TermMode::UTF8_MOUSE, "\x1b[?1005h", "\x1b[?1005l"),
-    (TermMode::FOCUS_IN_OUT, "\x1b[?1004h", "\x1b[?1004l"),
-    (TermMode::LINE_WRAP, "\x1b[?7h", "\x1b[?7l"),
-    (TermMode::INSERT, "\x1b[4h", "\x1b[4l"),
-    (TermMode::LINE_FEED_NEW_LINE, "\x1b[20h", "\x1b[20l"),
-];
-
 /// Drawing-only output waits, unparsed, up to this many bytes: enough lines
-/// that most of a bulk of output can be passed over (see [`Screen::parse`]).
+/// that most of a bulk of output can be passed over.
 const BATCH: usize = 256 * 1024;
 
 /// Drawing-only output waits at most this long before it is parsed.
 const PARSE_DELAY: Duration = Duration::from_millis(50);
 
+/// A screen without output for this long sleeps.
+const SLEEP_AFTER: Duration = Duration::from_secs(5);
+
+/// Bytes of memory per cell of alacritty_terminal's grid.
+const CELL_BYTES: usize = std::mem::size_of::<alacritty_terminal::term::cell::Cell>();
+
 pub struct Screen {
-    term: Term<Listener>,
-    parser: Processor,
+    /// The model, while awake.
+    model: Option<Model>,
+    /// While asleep: the repaint that recreates the model.
+    asleep: Vec<u8>,
+    size: WinSize,
     reported: Listener,
     restore_lines: usize,
-    region: Region,
+    /// Scrollback memory bound, in bytes of the model's cells.
+    scrollback_bytes: usize,
     scan: Scan,
     /// Output that only draws, not parsed yet.
     pending: Vec<u8>,
     pending_since: Option<Instant>,
+    last_output: Instant,
     batch: usize,
     /// Bytes passed over undrawn, for the tests.
     #[cfg(test)]
@@ -107,57 +53,116 @@ pub struct Screen {
 }
 
 impl Screen {
-    pub fn new(size: WinSize, restore_lines: usize) -> Screen {
-        let reported = Listener::default();
-        let config = Config { scrolling_history: restore_lines, ..Config::default() };
-        let term = Term::new(config, &Size(size), reported.clone());
+    /// A blank screen (asleep: the model is made when first needed).
+    pub fn new(size: WinSize, restore_lines: usize, scrollback_bytes: usize) -> Screen {
         Screen {
-            term,
-            parser: Processor::new(),
-            reported,
+            model: None,
+            asleep: Vec::new(),
+            size,
+            reported: Listener::default(),
             restore_lines,
-            region: None,
+            scrollback_bytes,
             scan: Scan::default(),
             pending: Vec::new(),
             pending_since: None,
+            last_output: Instant::now(),
             batch: BATCH,
             #[cfg(test)]
             passed_over: 0,
         }
     }
 
+    /// Scrollback lines the model keeps at `cols` columns: `restore-lines`,
+    /// fewer if their cells would pass `scrollback-bytes`.
+    fn history_lines(&self, cols: u16) -> usize {
+        let per_line = usize::from(cols.max(2)) * CELL_BYTES;
+        self.restore_lines.min(self.scrollback_bytes / per_line)
+    }
+
+    /// The model, woken if it sleeps.
+    fn model(&mut self) -> &mut Model {
+        if self.model.is_none() {
+            let history = self.history_lines(self.size.cols);
+            let mut model = Model::new(self.size, history, self.reported.clone());
+            model.advance(&std::mem::take(&mut self.asleep));
+            self.model = Some(model);
+        }
+        self.model.as_mut().expect("just made")
+    }
+
     /// Feeds program output; any split of the stream gives the same screen.
-    ///
-    /// Output that changes lasting state (modes, title, queries, ...) is
-    /// parsed at once, with everything before it. Output that only draws
-    /// waits (up to [`BATCH`] bytes or [`PARSE_DELAY`]): everything that
-    /// reads the screen parses it first, and a bulk of it is mostly passed
-    /// over, as lines that scroll out of reach need no drawing.
     pub fn feed(&mut self, bytes: &[u8]) {
+        self.last_output = Instant::now();
         let at_rest = self.scan.at_rest();
         let before = (self.scan.barrier_end, self.scan.line_feeds);
         let chunk = self.scan.chunk(bytes);
         if !chunk.stateful && chunk.dropped.is_empty() && (at_rest || !self.pending.is_empty()) {
             self.pending.extend_from_slice(bytes);
-            self.pending_since.get_or_insert_with(Instant::now);
+            self.pending_since.get_or_insert(self.last_output);
             if self.pending.len() >= self.batch {
                 self.parse();
             }
             return;
         }
         self.parse_pending(before);
-        let mut handler = Tracking { term: &mut self.term, region: &mut self.region };
+        let model = self.model();
         let mut from = 0;
         for cut in chunk.dropped.iter().chain([&(bytes.len()..bytes.len())]) {
-            self.parser.advance(&mut handler, &bytes[from..cut.start]);
+            model.advance(&bytes[from..cut.start]);
             from = cut.end;
         }
         self.scan.mark();
     }
 
-    /// When the waiting output must be parsed, if any waits.
-    pub fn parse_due(&self) -> Option<Instant> {
-        self.pending_since.map(|since| since + PARSE_DELAY)
+    /// When the screen has work to do: parse output that waits, or sleep.
+    pub fn due(&self) -> Option<Instant> {
+        match self.pending_since {
+            Some(since) => Some(since + PARSE_DELAY),
+            None => self.model.as_ref().map(|_| self.last_output + SLEEP_AFTER),
+        }
+    }
+
+    /// Does what is [`Screen::due`] by `now`; true if memory was let go
+    /// (worth giving back to the system).
+    pub fn tick(&mut self, now: Instant) -> bool {
+        if self.due().is_none_or(|due| now < due) {
+            return false;
+        }
+        if self.pending_since.is_some() {
+            self.parse();
+            self.pending = Vec::new();
+            return true;
+        }
+        self.sleep();
+        true
+    }
+
+    /// Drops the model, keeping its repaint, if the repaint recreates it
+    /// exactly; otherwise stays awake (and asks again later).
+    fn sleep(&mut self) {
+        self.last_output = Instant::now();
+        let (restore_lines, title) = (self.restore_lines, self.title());
+        let Some(model) = self.model.as_mut() else { return };
+        if !self.scan.at_rest() || !model.repaint_is_whole() {
+            return;
+        }
+        let repaint = model.repaint(restore_lines, title.as_deref());
+        let history = self.history_lines(self.size.cols);
+        let mut fresh = Model::new(self.size, history, self.reported.clone());
+        fresh.advance(&repaint);
+        if fresh.repaint(restore_lines, title.as_deref()) == repaint {
+            self.model = None;
+            self.asleep = repaint;
+        }
+    }
+
+    /// Whether the model sleeps.
+    pub fn sleeping(&self) -> bool {
+        self.model.is_none()
+    }
+
+    fn title(&self) -> Option<String> {
+        self.reported.0.borrow().title.clone()
     }
 
     /// Parses the output that waits.
@@ -177,37 +182,32 @@ impl Screen {
             return;
         }
         let pending = std::mem::take(&mut self.pending);
+        let restore_lines = self.restore_lines;
+        let model = self.model();
         // From any row, 2 × rows line feeds push every row out of the
         // screen; the scrollback holds `restore_lines` more.
-        let keep = 2 * self.term.screen_lines() + self.restore_lines + 1;
-        let from = (self.region.is_none() && line_feeds > keep)
+        let keep = 2 * model.rows() + restore_lines + 1;
+        let from = (model.region.is_none() && line_feeds > keep)
             .then(|| memchr::memrchr_iter(b'\n', &pending[barrier_end..]).nth(keep))
             .flatten()
             .map(|lf| barrier_end + lf + 1);
-        let mut handler = Tracking { term: &mut self.term, region: &mut self.region };
         match from {
             Some(from) => {
+                for sgr in pen_changes(&pending[..from]).iter().rev() {
+                    model.advance(sgr);
+                }
+                model.advance(b"\r");
+                model.advance(&pending[from..]);
                 #[cfg(test)]
                 {
                     self.passed_over += from;
                 }
-                for sgr in pen_changes(&pending[..from]).iter().rev() {
-                    self.parser.advance(&mut handler, sgr);
-                }
-                self.parser.advance(&mut handler, b"\r");
-                self.parser.advance(&mut handler, &pending[from..]);
             }
-            None => self.parser.advance(&mut handler, &pending),
+            None => model.advance(&pending),
         }
-        // The buffer serves the next bulk ([`Screen::parse_idle`] frees it).
+        // The buffer serves the next bulk (`tick` lets it go when idle).
         self.pending = pending;
         self.pending.clear();
-    }
-
-    /// Parses what waits and lets go of the buffer it waited in.
-    pub fn parse_idle(&mut self) {
-        self.parse();
-        self.pending = Vec::new();
     }
 
     /// Takes the emulator's answers to terminal queries.
@@ -216,80 +216,26 @@ impl Screen {
     }
 
     pub fn resize(&mut self, size: WinSize) {
-        self.parse();
-        let size = Size(size);
-        // The emulator resets the scroll region when the size changes.
-        if (size.columns(), size.screen_lines()) != (self.term.columns(), self.term.screen_lines())
-        {
-            self.region = None;
+        if size == self.size && self.model.is_none() {
+            return;
         }
-        self.term.resize(size);
+        self.parse();
+        let history = self.history_lines(size.cols);
+        let model = self.model();
+        model.resize(size);
+        model.set_history(history);
+        self.size = size;
     }
 
     /// The bytes that make a terminal of the screen's size show the
     /// scrollback tail and then exactly this screen.
     pub fn repaint(&mut self) -> Vec<u8> {
         self.parse();
-        let mut out = String::from("\x1b[?1049l\x1b[r\x1b[0m");
-        let rows = self.term.screen_lines();
-        let cols = self.term.columns();
-        let alt = self.term.mode().contains(TermMode::ALT_SCREEN);
-        let restore_lines = self.restore_lines;
-        let (history, primary, primary_cursor) = self.with_primary(|g| {
-            let cursor = (g.cursor.point.line.0.max(0) as usize, g.cursor.point.column.0);
-            (history(g, restore_lines), screen(g), cursor)
-        });
-        paint::write_history(&mut out, &history, rows);
-        // ED 0 from home, not ED 2: some terminals push the screen into
-        // their scrollback on ED 2.
-        out.push_str("\x1b[H\x1b[J");
-        paint_rows(&mut out, &primary, primary_cursor);
-        if alt {
-            // 1049 saves the primary's cursor as it switches.
-            cup(&mut out, primary_cursor.0, primary_cursor.1);
-            out.push_str("\x1b[?1049h\x1b[H\x1b[J");
-            let grid = self.term.grid();
-            let cursor = (grid.cursor.point.line.0.max(0) as usize, grid.cursor.point.column.0);
-            paint_rows(&mut out, &screen(grid), cursor);
+        if self.model.is_none() && !self.asleep.is_empty() {
+            return self.asleep.clone();
         }
-        if let Some((top, bottom)) = self.region {
-            let _ = write!(out, "\x1b[{};{}r", top + 1, bottom);
-        }
-        let grid = self.term.grid();
-        let saved = &grid.saved_cursor;
-        cup(&mut out, saved.point.line.0.max(0) as usize, saved.point.column.0);
-        paint::sgr(&mut out, &Style::default(), &style(&saved.template));
-        out.push_str("\x1b7\x1b[0m");
-        let cursor = &grid.cursor;
-        let (row, col) = (cursor.point.line.0.max(0) as usize, cursor.point.column.0);
-        if cursor.input_needs_wrap {
-            // A pending wrap is recreated by printing the last cell again.
-            let line = row_of(grid, cursor.point.line);
-            let last =
-                if line.cells[cols - 1].width == 0 && cols > 1 { cols - 2 } else { cols - 1 };
-            cup(&mut out, row, last);
-            let cell = &line.cells[last];
-            paint::sgr(&mut out, &Style::default(), &cell.style);
-            out.push_str(if cell.text.is_empty() { " " } else { &cell.text });
-            paint::sgr(&mut out, &cell.style, &Style::default());
-        } else {
-            cup(&mut out, row, col);
-        }
-        paint::sgr(&mut out, &Style::default(), &style(&cursor.template));
-        let mode = *self.term.mode();
-        let default = TermMode::default();
-        for (flag, set, reset) in MODES {
-            if mode.contains(flag) != default.contains(flag) {
-                out.push_str(if mode.contains(flag) { set } else { reset });
-            }
-        }
-        if !mode.contains(TermMode::SHOW_CURSOR) {
-            out.push_str("\x1b[?25l");
-        }
-        if let Some(title) = &self.reported.0.borrow().title {
-            let _ = write!(out, "\x1b]2;{}\x07", title.replace(['\x07', '\x1b'], ""));
-        }
-        out.into_bytes()
+        let (restore_lines, title) = (self.restore_lines, self.title());
+        self.model().repaint(restore_lines, title.as_deref())
     }
 
     /// The scrollback tail and the primary screen as plain lines with their
@@ -298,37 +244,7 @@ impl Screen {
     pub fn checkpoint(&mut self) -> String {
         self.parse();
         let restore_lines = self.restore_lines;
-        let (mut rows, screen_rows) = self.with_primary(|g| (history(g, restore_lines), screen(g)));
-        let used = screen_rows.iter().rposition(|r| r.cells.iter().any(|c| c.text.trim() != ""));
-        rows.extend(screen_rows.into_iter().take(used.map_or(0, |i| i + 1)));
-        let mut out = String::new();
-        let mut pen = Style::default();
-        for row in &rows {
-            paint::write_row(&mut out, row, &mut pen, 0);
-            if !row.wrapped {
-                paint::sgr(&mut out, &pen, &Style::default());
-                pen = Style::default();
-                out.push_str("\r\n");
-            }
-        }
-        paint::sgr(&mut out, &pen, &Style::default());
-        out
-    }
-
-    /// Runs `f` on the primary grid. alacritty_terminal keeps the inactive
-    /// grid private, so while the alternate screen is active we swap to the
-    /// primary and back; swapping back clears the alternate grid, so it is
-    /// put back from a clone.
-    fn with_primary<R>(&mut self, f: impl FnOnce(&Grid<ACell>) -> R) -> R {
-        if !self.term.mode().contains(TermMode::ALT_SCREEN) {
-            return f(self.term.grid());
-        }
-        let alt = self.term.grid().clone();
-        self.term.swap_alt();
-        let r = f(self.term.grid());
-        self.term.swap_alt();
-        *self.term.grid_mut() = alt;
-        r
+        self.model().checkpoint(restore_lines)
     }
 }
 
@@ -357,105 +273,15 @@ fn pen_changes(drawing: &[u8]) -> Vec<&[u8]> {
     changes
 }
 
-/// A cell colour in the paint model.
-pub fn col(c: ansi::Color) -> Col {
-    match c {
-        ansi::Color::Named(n) if (n as usize) < 16 => Col::Idx(n as u8),
-        ansi::Color::Named(_) => Col::Default,
-        ansi::Color::Indexed(i) => Col::Idx(i),
-        ansi::Color::Spec(c) => Col::Rgb(c.r, c.g, c.b),
-    }
-}
-
-/// A cell's pen in the paint model.
-pub fn style(c: &ACell) -> Style {
-    let mut bits = 0;
-    for (flag, bit) in [
-        (Flags::BOLD, attr::BOLD),
-        (Flags::DIM, attr::DIM),
-        (Flags::ITALIC, attr::ITALIC),
-        (Flags::UNDERLINE, attr::UNDERLINE),
-        (Flags::DOUBLE_UNDERLINE, attr::UL_DOUBLE),
-        (Flags::UNDERCURL, attr::UL_CURLY),
-        (Flags::DOTTED_UNDERLINE, attr::UL_DOTTED),
-        (Flags::DASHED_UNDERLINE, attr::UL_DASHED),
-        (Flags::INVERSE, attr::INVERSE),
-        (Flags::HIDDEN, attr::HIDDEN),
-        (Flags::STRIKEOUT, attr::STRIKE),
-    ] {
-        if c.flags.contains(flag) {
-            bits |= bit;
-        }
-    }
-    Style {
-        fg: col(c.fg),
-        bg: col(c.bg),
-        ul: c.underline_color().map_or(Col::Default, col),
-        attrs: bits,
-    }
-}
-
-/// One grid line in the paint model.
-pub fn row_of(grid: &Grid<ACell>, line: Line) -> Row {
-    let r = &grid[line];
-    let cols = grid.columns();
-    let cells = (0..cols)
-        .map(|i| {
-            let c = &r[Column(i)];
-            let width = if c.flags.contains(Flags::WIDE_CHAR_SPACER) {
-                0
-            } else if c.flags.contains(Flags::WIDE_CHAR) {
-                2
-            } else {
-                1
-            };
-            let mut text = String::new();
-            if width != 0 {
-                text.push(c.c);
-                text.extend(c.zerowidth().into_iter().flatten());
-            }
-            Cell { text, width, style: style(c) }
-        })
-        .collect();
-    Row { cells, wrapped: r[Column(cols - 1)].flags.contains(Flags::WRAPLINE) }
-}
-
-fn screen(grid: &Grid<ACell>) -> Vec<Row> {
-    (0..grid.screen_lines()).map(|l| row_of(grid, Line(l as i32))).collect()
-}
-
-/// The last `n` scrollback rows, oldest first.
-fn history(grid: &Grid<ACell>, n: usize) -> Vec<Row> {
-    let k = grid.history_size().min(n);
-    (1..=k).rev().map(|i| row_of(grid, Line(-(i as i32)))).collect()
-}
-
-/// CUP to a 0-based (row, col).
-fn cup(out: &mut String, row: usize, col: usize) {
-    let _ = write!(out, "\x1b[{};{}H", row + 1, col + 1);
-}
-
-/// Paints rows from the top, letting soft-wrapped rows wrap by themselves;
-/// the cursor's row is written up to the cursor's column.
-fn paint_rows(out: &mut String, rows: &[Row], cursor: (usize, usize)) {
-    let mut pen = Style::default();
-    for (i, r) in rows.iter().enumerate() {
-        // The screen was cleared first: blank rows need nothing.
-        if r.is_blank() && i != cursor.0 {
-            continue;
-        }
-        if i == 0 || !rows[i - 1].wrapped {
-            cup(out, i, 0);
-        }
-        let min = if i == cursor.0 { cursor.1 } else { 0 };
-        paint::write_row(out, r, &mut pen, min);
-    }
-    paint::sgr(out, &pen, &Style::default());
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::master::model::{history, screen, style};
+    use crate::master::paint::{Col, Row, attr};
+    use crate::master::track::Region;
+    use alacritty_terminal::grid::Dimensions;
+    use alacritty_terminal::term::TermMode;
+    use std::fmt::Write as _;
 
     const SIZE: WinSize = WinSize { rows: 6, cols: 20 };
 
@@ -472,7 +298,7 @@ mod tests {
     }
 
     fn fed(bytes: &[u8]) -> Screen {
-        let mut screen = Screen::new(SIZE, 50);
+        let mut screen = Screen::new(SIZE, 50, usize::MAX);
         screen.feed(bytes);
         screen
     }
@@ -481,13 +307,15 @@ mod tests {
     type View = (Vec<Row>, Vec<Row>, (usize, usize), TermMode, Option<String>, Region);
 
     fn view(s: &mut Screen) -> View {
-        let grid = s.term.grid();
+        let title = s.title();
+        let m = s.model();
+        let grid = m.term.grid();
         let cursor = (grid.cursor.point.line.0 as usize, grid.cursor.point.column.0);
-        let mode = *s.term.mode();
-        let title = s.reported.0.borrow().title.clone();
+        let mode = *m.term.mode();
         let active = screen(grid);
-        let primary = s.with_primary(screen);
-        (active, primary, cursor, mode, title, s.region)
+        let region = m.region;
+        let primary = m.with_primary(screen);
+        (active, primary, cursor, mode, title, region)
     }
 
     #[test]
@@ -496,7 +324,7 @@ mod tests {
         let repaint = original.repaint();
         let mut copy = fed(&repaint);
         assert_eq!(view(&mut copy), view(&mut original));
-        let scrolled = copy.with_primary(|g| history(g, 100));
+        let scrolled = copy.model().with_primary(|g| history(g, 100));
         assert!(scrolled.len() >= 20, "the scrollback tail was written first");
     }
 
@@ -506,7 +334,7 @@ mod tests {
         let mut whole = fed(&bytes);
         let want = view(&mut whole);
         for cut in 1..bytes.len() {
-            let mut split = Screen::new(SIZE, 50);
+            let mut split = Screen::new(SIZE, 50, usize::MAX);
             split.feed(&bytes[..cut]);
             split.feed(&bytes[cut..]);
             assert_eq!(view(&mut split), want, "split at {cut}");
@@ -616,19 +444,86 @@ mod tests {
         let mut passed_over = 0;
         for seed in 1..40u32 {
             let bytes = stream(seed.wrapping_mul(0x9e37_79b9), 60_000);
-            let mut lazy = Screen::new(SIZE, 50);
+            let mut lazy = Screen::new(SIZE, 50, usize::MAX);
             lazy.batch = 4096;
             feed_split(&mut lazy, &bytes, seed);
-            let mut eager = Screen::new(SIZE, 50);
-            let mut handler = Tracking { term: &mut eager.term, region: &mut eager.region };
-            eager.parser.advance(&mut handler, &bytes);
+            let mut eager = Screen::new(SIZE, 50, usize::MAX);
+            eager.model().advance(&bytes);
             assert_eq!(lazy.repaint(), eager.repaint(), "seed {seed}");
             assert_eq!(view(&mut lazy), view(&mut eager), "seed {seed}");
-            let pen = |s: &Screen| style(&s.term.grid().cursor.template);
-            assert_eq!(pen(&lazy), pen(&eager), "seed {seed}");
+            let mut pen = |s: &mut Screen| style(&s.model().term.grid().cursor.template);
+            assert_eq!(pen(&mut lazy), pen(&mut eager), "seed {seed}");
             passed_over += lazy.passed_over;
         }
         assert!(passed_over > 200_000, "only {passed_over} bytes were passed over");
+    }
+
+    #[test]
+    fn a_screen_that_sleeps_wakes_up_the_same() {
+        let mut slept = 0;
+        for seed in 1..60u32 {
+            let bytes = stream(seed.wrapping_mul(0x9e37_79b9), 20_000);
+            let mut awake = fed(&bytes);
+            let mut napping = fed(&bytes);
+            napping.parse();
+            napping.sleep();
+            if !napping.sleeping() {
+                continue;
+            }
+            slept += 1;
+            assert_eq!(napping.repaint(), awake.repaint(), "seed {seed}");
+            let more = stream(seed ^ 0x5555, 5_000);
+            awake.feed(&more);
+            napping.feed(&more);
+            assert_eq!(napping.repaint(), awake.repaint(), "seed {seed} after more output");
+            assert_eq!(view(&mut napping), view(&mut awake), "seed {seed}");
+            let size = WinSize { rows: 9, cols: 31 };
+            awake.resize(size);
+            napping.resize(size);
+            assert_eq!(napping.repaint(), awake.repaint(), "seed {seed} resized");
+        }
+        assert!(slept > 20, "only {slept} of 59 screens could sleep");
+    }
+
+    #[test]
+    fn a_screen_with_state_a_repaint_does_not_carry_stays_awake() {
+        for lossy in ["\x1bH", "\x1b(0", "\x1b]4;1;rgb:10/20/30\x07", "\x1b[2 q", "\x1b[?6h"] {
+            let mut screen = fed(format!("text\r\n{lossy}more").as_bytes());
+            screen.parse();
+            screen.sleep();
+            assert!(!screen.sleeping(), "{lossy:?}");
+            screen.feed(b"\x1bc");
+            screen.sleep();
+            assert!(screen.sleeping(), "{lossy:?} then RIS");
+        }
+    }
+
+    #[test]
+    fn a_sleeping_screen_holds_no_model() {
+        let mut screen = Screen::new(WinSize { rows: 24, cols: 80 }, 500, usize::MAX);
+        assert!(screen.sleeping(), "a new screen makes its model when first needed");
+        screen.feed(b"\x1b[31mhello\x1b[0m\r\n$ ");
+        screen.parse();
+        assert!(!screen.sleeping());
+        let quiet = screen.last_output + SLEEP_AFTER;
+        assert!(!screen.tick(quiet - Duration::from_millis(1)));
+        assert!(screen.tick(quiet));
+        assert!(screen.sleeping());
+        assert!(screen.asleep.len() < 200, "{} bytes", screen.asleep.len());
+        assert_eq!(screen.due(), None);
+    }
+
+    #[test]
+    fn scrollback_is_bounded_in_bytes() {
+        let cols = 80u16;
+        let mut screen = Screen::new(WinSize { rows: 24, cols }, 500, 100 * 80 * CELL_BYTES);
+        screen.feed(&b"line\r\n".repeat(1000));
+        screen.parse();
+        let kept = screen.model().with_primary(|g| history(g, 500)).len();
+        assert_eq!(kept, 100);
+        screen.resize(WinSize { rows: 24, cols: cols / 2 });
+        let kept = screen.model().with_primary(|g| g.history_size());
+        assert!(kept <= 200, "{kept} lines at half the width");
     }
 
     #[test]
@@ -640,13 +535,13 @@ mod tests {
                 format_args!("\x1b[3{}mline {i}\x1b[0m and more text\r\n", i % 8),
             );
         }
-        let mut screen = Screen::new(WinSize { rows: 24, cols: 80 }, 500);
+        let mut screen = Screen::new(WinSize { rows: 24, cols: 80 }, 500, usize::MAX);
         for chunk in text.chunks(4095) {
             screen.feed(chunk);
         }
         screen.parse();
         assert!(screen.passed_over > text.len() / 2, "{} of {}", screen.passed_over, text.len());
-        let history = screen.with_primary(|g| history(g, 500));
+        let history = screen.model().with_primary(|g| history(g, 500));
         assert_eq!(history.len(), 500);
         let first: String = history[0].cells.iter().map(|c| c.text.as_str()).collect();
         assert!(first.starts_with("line 19477 and more text"), "{first:?}");
@@ -656,31 +551,31 @@ mod tests {
     fn the_pen_set_in_passed_over_output_carries_on() {
         let mut text = b"\x1b[0;1m\x1b[31mred\r\n\x1b[4m".to_vec();
         text.extend(b"plain line\r\n".repeat(3000));
-        let mut screen = Screen::new(WinSize { rows: 24, cols: 80 }, 500);
+        let mut screen = Screen::new(WinSize { rows: 24, cols: 80 }, 500, usize::MAX);
         screen.feed(&text);
         screen.parse();
         assert!(screen.passed_over > 0);
-        let history = screen.with_primary(|g| history(g, 500));
+        let history = screen.model().with_primary(|g| history(g, 500));
         let pen = &history[0].cells[0].style;
         assert_eq!((pen.fg, pen.attrs), (Col::Idx(1), attr::BOLD | attr::UNDERLINE));
     }
 
     #[test]
     fn long_osc_strings_are_cut() {
-        let mut screen = Screen::new(SIZE, 50);
+        let mut screen = Screen::new(SIZE, 50, usize::MAX);
         let mut osc = b"\x1b]2;".to_vec();
         osc.resize(10 << 20, b'x');
         for chunk in osc.chunks(4096) {
             screen.feed(chunk);
         }
         screen.feed(b"\x07");
-        let title = screen.reported.0.borrow().title.clone().unwrap_or_default();
+        let title = screen.title().unwrap_or_default();
         assert_eq!(title.len(), super::super::scan::OSC_MAX - 2);
     }
 
     #[test]
     fn hostile_input_does_not_panic() {
-        let mut screen = Screen::new(SIZE, 50);
+        let mut screen = Screen::new(SIZE, 50, usize::MAX);
         let mut x: u32 = 0x9e3779b9;
         let mut noise = Vec::with_capacity(1 << 20);
         for _ in 0..(1 << 20) {

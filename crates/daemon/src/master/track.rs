@@ -15,11 +15,23 @@ pub type Region = Option<(i32, i32)>;
 pub struct Tracking<'a, L: EventListener> {
     pub term: &'a mut Term<L>,
     pub region: &'a mut Region,
+    /// Set when state that a repaint does not carry changes.
+    pub lossy: &'a mut bool,
 }
 
 macro_rules! forward {
     ($($name:ident($($arg:ident: $ty:ty),*);)*) => {
         $(fn $name(&mut self, $($arg: $ty),*) { self.term.$name($($arg),*) })*
+    };
+}
+
+/// Forwards calls that change what a repaint does not restore.
+macro_rules! forward_lossy {
+    ($($name:ident($($arg:ident: $ty:ty),*);)*) => {
+        $(fn $name(&mut self, $($arg: $ty),*) {
+            *self.lossy = true;
+            self.term.$name($($arg),*)
+        })*
     };
 }
 
@@ -38,13 +50,36 @@ impl<L: EventListener> Handler for Tracking<'_, L> {
 
     fn reset_state(&mut self) {
         *self.region = None;
+        *self.lossy = false;
         self.term.reset_state();
+    }
+
+    fn configure_charset(&mut self, index: CharsetIndex, charset: StandardCharset) {
+        *self.lossy |= charset != StandardCharset::Ascii;
+        self.term.configure_charset(index, charset);
+    }
+
+    fn set_active_charset(&mut self, index: CharsetIndex) {
+        *self.lossy |= index != CharsetIndex::G0;
+        self.term.set_active_charset(index);
+    }
+
+    forward_lossy! {
+    set_cursor_style(a0: Option<CursorStyle>);
+    set_cursor_shape(a0: CursorShape);
+    set_horizontal_tabstop();
+    clear_tabs(a0: TabulationClearMode);
+    set_tabs(a0: u16);
+    set_color(a0: usize, a1: Rgb);
+    push_title();
+    push_keyboard_mode(a0: KeyboardModes);
+    set_keyboard_mode(a0: KeyboardModes, a1: KeyboardModesApplyBehavior);
+    set_modify_other_keys(a0: ModifyOtherKeys);
+    set_scp(a0: ScpCharPath, a1: ScpUpdateMode);
     }
 
     forward! {
     set_title(a0: Option<String>);
-    set_cursor_style(a0: Option<CursorStyle>);
-    set_cursor_shape(a0: CursorShape);
     input(a0: char);
     goto(a0: i32, a1: usize);
     goto_line(a0: i32);
@@ -65,7 +100,6 @@ impl<L: EventListener> Handler for Tracking<'_, L> {
     bell();
     substitute();
     newline();
-    set_horizontal_tabstop();
     scroll_up(a0: usize);
     scroll_down(a0: usize);
     insert_blank_lines(a0: usize);
@@ -78,8 +112,6 @@ impl<L: EventListener> Handler for Tracking<'_, L> {
     restore_cursor_position();
     clear_line(a0: LineClearMode);
     clear_screen(a0: ClearMode);
-    clear_tabs(a0: TabulationClearMode);
-    set_tabs(a0: u16);
     reverse_index();
     terminal_attribute(a0: Attr);
     set_mode(a0: Mode);
@@ -90,25 +122,17 @@ impl<L: EventListener> Handler for Tracking<'_, L> {
     report_private_mode(a0: PrivateMode);
     set_keypad_application_mode();
     unset_keypad_application_mode();
-    set_active_charset(a0: CharsetIndex);
-    configure_charset(a0: CharsetIndex, a1: StandardCharset);
-    set_color(a0: usize, a1: Rgb);
     dynamic_color_sequence(a0: String, a1: usize, a2: &str);
     reset_color(a0: usize);
     clipboard_store(a0: u8, a1: &[u8]);
     clipboard_load(a0: u8, a1: &str);
     decaln();
-    push_title();
     pop_title();
     text_area_size_pixels();
     text_area_size_chars();
     set_hyperlink(a0: Option<Hyperlink>);
     report_keyboard_mode();
-    push_keyboard_mode(a0: KeyboardModes);
     pop_keyboard_modes(a0: u16);
-    set_keyboard_mode(a0: KeyboardModes, a1: KeyboardModesApplyBehavior);
-    set_modify_other_keys(a0: ModifyOtherKeys);
     report_modify_other_keys();
-    set_scp(a0: ScpCharPath, a1: ScpUpdateMode);
     }
 }
