@@ -31,6 +31,26 @@ impl Fatal {
     }
 }
 
+/// Runs one session's master (`sess-master`, or `sessd --master`); returns
+/// the exit status.
+pub fn master_main() -> i32 {
+    use std::io::IsTerminal;
+    if sess_sys::os::stdin().is_terminal() {
+        eprintln!("sess-master: fatal: sessd starts this, with a session to hold on its stdin");
+        return 2;
+    }
+    let _ = nix::sys::signal::SigSet::empty().thread_set_mask();
+    let dirs = Dirs::from_env();
+    log::init_master(&dirs);
+    match master::run(&dirs) {
+        Ok(()) => 0,
+        Err(e) => {
+            tracing::error!(error = %e, "master failed");
+            1
+        }
+    }
+}
+
 /// Runs `sessd` (or, with `master`, one session's master); returns the
 /// exit status.
 pub fn main(foreground: bool, master: bool) -> i32 {
@@ -38,17 +58,10 @@ pub fn main(foreground: bool, master: bool) -> i32 {
     // SIGWINCH for its signalfd, and the mask survives exec: a daemon
     // inheriting it would never see the SIGTERM of an orderly shutdown.
     let _ = nix::sys::signal::SigSet::empty().thread_set_mask();
-    let dirs = Dirs::from_env();
     if master {
-        log::init(&dirs, false);
-        return match master::run(&dirs) {
-            Ok(()) => 0,
-            Err(e) => {
-                tracing::error!(error = %e, "master failed");
-                1
-            }
-        };
+        return master_main();
     }
+    let dirs = Dirs::from_env();
     match sessd::run(&dirs, foreground) {
         Ok(()) => 0,
         Err(Fatal(msg)) => {

@@ -74,15 +74,17 @@ pub fn run(dirs: &Dirs) -> io::Result<()> {
     let _ = nix::unistd::setsid();
     sess_sys::os::ignore_signal(Signal::SIGHUP)?;
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
-    let launch: Launch = read_frame(&mut io::stdin().lock())?;
+    // Not through std's stdin, whose buffer would stay for the master's life.
+    let mut stdin = std::fs::File::from(sess_sys::os::stdin().try_clone_to_owned()?);
+    let launch: Launch = read_frame(&mut stdin)?;
+    drop(stdin);
     let span = tracing::info_span!("master", id = %launch.id);
     let _enter = span.enter();
     let result = Master::start(dirs, launch);
-    let mut stdout = io::stdout().lock();
+    let mut stdout = std::fs::File::from(sess_sys::os::stdout().try_clone_to_owned()?);
     match result {
         Ok(mut master) => {
             stdout.write_all(&sess_proto::frame::encode(&Launched::Running(master.info())))?;
-            stdout.flush()?;
             drop(stdout);
             detach_stdio();
             info!(pid = master.program.as_raw(), tty = %master.tty, "started");
@@ -90,10 +92,7 @@ pub fn run(dirs: &Dirs) -> io::Result<()> {
             master.finish();
             Ok(())
         }
-        Err(refusal) => {
-            stdout.write_all(&sess_proto::frame::encode(&Launched::Failed(refusal)))?;
-            stdout.flush()
-        }
+        Err(refusal) => stdout.write_all(&sess_proto::frame::encode(&Launched::Failed(refusal))),
     }
 }
 
@@ -162,7 +161,7 @@ enum Slot {
 }
 
 impl Master {
-    fn start(dirs: &Dirs, launch: Launch) -> Result<Master, Refusal> {
+    fn start(dirs: &Dirs, mut launch: Launch) -> Result<Master, Refusal> {
         let fail = |what: &str, e: &dyn std::fmt::Display| Refusal::Failed(format!("{what}: {e}"));
         let socket = dirs.master_socket(&launch.id);
         let _ = std::fs::remove_file(&socket);
@@ -183,6 +182,8 @@ impl Master {
                 return Err(refusal);
             }
         };
+        // The program has its environment; sessd's record keeps it.
+        launch.spec.env = Vec::new();
         terminal::set_nonblocking(pty.fd.as_fd()).map_err(|e| fail("pty", &e))?;
         let size = launch.spec.size;
         let config = sess_sys::config::Config::load(dirs.config.as_deref()).unwrap_or_default();

@@ -1,5 +1,6 @@
-//! Starting a master: `sessd --master`, told what to run on its stdin,
-//! answering on its stdout once the program runs (or could not start).
+//! Starting a master: `sess-master` (or `sessd --master`), told what to
+//! run on its stdin, answering on its stdout once the program runs (or
+//! could not start).
 
 use super::record::Record;
 use super::registry::MASTER_TIMEOUT;
@@ -49,8 +50,17 @@ pub async fn master(dirs: &Dirs, record: &Record, start: Start) -> Result<Sessio
         restore,
     };
     let exe = std::env::current_exe().map_err(failed)?;
-    let mut child = tokio::process::Command::new(exe)
-        .arg("--master")
+    // `sess-master` beside us carries only the master's code; without it,
+    // this binary's master role.
+    let own = exe.with_file_name("sess-master");
+    let mut command = if own.exists() {
+        tokio::process::Command::new(own)
+    } else {
+        let mut command = tokio::process::Command::new(exe);
+        command.arg("--master");
+        command
+    };
+    let mut child = command
         .env("SESS_RUNTIME_DIR", &dirs.runtime)
         .env("SESS_STATE_DIR", &dirs.state)
         .stdin(Stdio::piped())
