@@ -53,8 +53,8 @@ use tracing::{debug, info, warn};
 /// Longest title kept (Bernstein's "long name").
 pub const MAX_TITLE: usize = 99;
 
-/// Bytes read from the pty at a time.
-const READ_BUF: usize = 16 * 1024;
+/// Bytes read from the pty before they are passed on.
+const READ_BUF: usize = 64 * 1024;
 
 /// Bound on typed input queued for a program that does not read it.
 const IN_HIGH: usize = 64 * 1024;
@@ -357,6 +357,7 @@ impl Master {
     fn tick(&mut self) {
         let now = Instant::now();
         if self.screen.tick(now) {
+            self.read_buf = Vec::new();
             sess_sys::os::give_back_memory();
         }
         if self.term.as_mut().is_some_and(|t| t.detach.expired(now)) {
@@ -421,31 +422,37 @@ impl Master {
         self.exit_status = Some(status);
     }
 
-    /// Reads the pty once; false when there was nothing (more) to read.
+    /// Reads what the pty has now, up to [`READ_BUF`] bytes (a pty gives
+    /// at most 4 KiB a read: taking several before writing them on saves
+    /// wake-ups downstream); false when there was nothing to read.
     fn read_pty(&mut self) -> bool {
-        // One buffer for the master's life, touched only as far as reads go.
+        // Kept while output flows; let go when the screen goes idle.
         let mut buf = std::mem::take(&mut self.read_buf);
         if buf.is_empty() {
             buf = vec![0; READ_BUF];
         }
-        let more = match nix::unistd::read(&self.pty, &mut buf) {
-            Ok(0) | Err(Errno::EIO) => {
-                self.pty_open = false;
-                false
+        let mut filled = 0;
+        while filled < buf.len() {
+            match nix::unistd::read(&self.pty, &mut buf[filled..]) {
+                Ok(0) | Err(Errno::EIO) => {
+                    self.pty_open = false;
+                    break;
+                }
+                Ok(n) => filled += n,
+                Err(Errno::EINTR) => {}
+                Err(Errno::EAGAIN) => break,
+                Err(e) => {
+                    warn!(error = %e, "pty read failed");
+                    self.pty_open = false;
+                    break;
+                }
             }
-            Ok(n) => {
-                self.output(&buf[..n]);
-                true
-            }
-            Err(Errno::EAGAIN | Errno::EINTR) => false,
-            Err(e) => {
-                warn!(error = %e, "pty read failed");
-                self.pty_open = false;
-                false
-            }
-        };
+        }
+        if filled > 0 {
+            self.output(&buf[..filled]);
+        }
         self.read_buf = buf;
-        more
+        filled > 0
     }
 
     /// Program output: kept for replay, and shown if connected.

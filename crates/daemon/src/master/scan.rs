@@ -105,10 +105,18 @@ impl Scan {
         while i < bytes.len() {
             if self.state == State::Ground {
                 // Printable text is most of the output: skip it in one go.
-                let text = bytes[i..].iter().position(|&b| b < 0x20).unwrap_or(bytes.len() - i);
+                let text = text_len(&bytes[i..]);
                 if text > 0 {
                     self.cr = false;
                     i += text;
+                    continue;
+                }
+            } else if self.state == State::CsiParam {
+                // So are parameters, in what draws: digits, ';' and ':'.
+                let digits = bytes[i..].iter().position(|b| !(0x30..=0x3b).contains(b));
+                let digits = digits.unwrap_or(bytes.len() - i);
+                if digits > 0 {
+                    i += digits;
                     continue;
                 }
             }
@@ -140,6 +148,7 @@ impl Scan {
     }
 
     /// One byte outside plain text: the parser's transition, and what it did.
+    #[inline]
     fn step(&mut self, byte: u8) -> Effect {
         use State::*;
         let was_cr = std::mem::take(&mut self.cr);
@@ -276,6 +285,24 @@ impl Scan {
     }
 }
 
+/// The length of the run of bytes at the start of `bytes` that are not C0
+/// controls (text, UTF-8 included), eight bytes at a time.
+fn text_len(bytes: &[u8]) -> usize {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut n = 0;
+    for word in bytes.chunks_exact(8) {
+        let x = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+        // A byte below 0x20 borrows into its high bit; bytes with the
+        // high bit already set are masked out by `!x`.
+        if x.wrapping_sub(LOW * 0x20) & !x & HIGH != 0 {
+            break;
+        }
+        n += 8;
+    }
+    n + bytes[n..].iter().position(|&b| b < 0x20).unwrap_or(bytes.len() - n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,6 +311,21 @@ mod tests {
         let mut s = Scan::default();
         let c = s.chunk(bytes);
         (c, s)
+    }
+
+    #[test]
+    fn text_runs_end_at_the_first_control() {
+        for len in 0..40 {
+            for control in [0x00u8, 0x07, 0x0a, 0x1b, 0x1f] {
+                let mut bytes = "é漢x".repeat(10).into_bytes()[..len].to_vec();
+                bytes.push(control);
+                bytes.extend_from_slice(b"tail");
+                assert_eq!(text_len(&bytes), len, "{len} {control:#x}");
+            }
+            let text = vec![b' '; len];
+            assert_eq!(text_len(&text), len);
+        }
+        assert_eq!(text_len(&[0x7f, 0x80, 0xff, 0x20, 0x1f]), 4);
     }
 
     #[test]

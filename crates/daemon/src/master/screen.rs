@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 /// Drawing-only output waits, unparsed, up to this many bytes: enough lines
 /// that most of a bulk of output can be passed over.
-const BATCH: usize = 256 * 1024;
+const BATCH: usize = 1024 * 1024;
 
 /// Drawing-only output waits at most this long before it is parsed.
 const PARSE_DELAY: Duration = Duration::from_millis(50);
