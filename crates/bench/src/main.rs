@@ -4,8 +4,9 @@
 //! 1. attached output throughput (`cat` of a big text file) and the tool's
 //!    CPU time for it,
 //! 2. keystroke echo latency (p50, p99),
-//! 3. reconnect time (attach to the redrawn screen),
-//! 4. idle memory (PSS) per detached session.
+//! 3. reconnect time (attach to a full screen, redrawn),
+//! 4. idle memory (PSS) per detached session, with an empty screen and with
+//!    a full screen and 500+ lines of scrollback.
 //!
 //! Every tool runs on a test terminal, a pty pair the benchmark opens; see
 //! docs/BENCHMARKS.md for the method. Everything it starts gets a tag in its
@@ -14,6 +15,7 @@
 
 mod error;
 mod measure;
+mod memory;
 mod procs;
 mod report;
 mod stats;
@@ -26,12 +28,13 @@ use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
 use nix::sys::signal::{SigSet, Signal};
 
 use error::Result;
+use memory::Idle;
 use report::{Phase, ToolResult};
 use tools::{Ctx, Kind};
 use workload::Markers;
@@ -64,6 +67,11 @@ struct Args {
     /// Extra idle sessions in the memory test [default: 10, quick 5].
     #[arg(long)]
     sessions: Option<usize>,
+    /// Seconds the idle sessions are left alone before their memory is
+    /// measured: a tool may still work after the output stops (parse what it
+    /// deferred, free buffers, compact an idle screen).
+    #[arg(long, value_name = "SECS", default_value_t = 8.0)]
+    settle: f64,
     /// Reattaches per tool [default: 10, quick 3].
     #[arg(long)]
     reconnects: Option<usize>,
@@ -83,6 +91,7 @@ struct Plan {
     echo_warmup: usize,
     echo_samples: usize,
     sessions: usize,
+    settle: Duration,
     reconnects: usize,
 }
 
@@ -100,6 +109,7 @@ impl Plan {
             echo_warmup: 50,
             echo_samples: samples.div_ceil(echo_rounds),
             sessions: args.sessions.unwrap_or(if q { 5 } else { 10 }).max(1),
+            settle: Duration::try_from_secs_f64(args.settle).unwrap_or_default(),
             reconnects: args.reconnects.unwrap_or(if q { 3 } else { 10 }).max(1),
         }
     }
@@ -209,28 +219,27 @@ fn work(args: &Args, run_id: String, dir: PathBuf) -> Result<u8> {
     if phases(Phase::Reconnect) {
         for &kind in kinds.iter().filter(|&&k| k != Kind::Raw) {
             let r = measure::reconnect(&ctx, kind, plan.reconnects, &mut markers);
-            record(&mut results, kind, Phase::Reconnect, r, |res, ms| {
-                eprintln!("reconnect: {kind}: median {:.1} ms", stats::median(&ms));
-                res.reconnect_ms = ms;
+            record(&mut results, kind, Phase::Reconnect, r, |res, r| {
+                eprintln!("reconnect: {kind}: median {:.1} ms", stats::median(&r.ms));
+                res.reconnect_ms = r.ms;
+                res.redraw_bytes = r.bytes;
             });
             clean(&ctx, kind);
         }
     }
-    if phases(Phase::Memory) {
-        for &kind in kinds.iter().filter(|&&k| k != Kind::Raw) {
-            let r = measure::memory(&ctx, kind, plan.sessions, &mut markers);
-            record(&mut results, kind, Phase::Memory, r, |res, m| {
-                eprintln!("memory: {kind}: {:.0} KiB per extra session", m.per_extra_kib);
-                res.memory = Some(m);
-            });
-            clean(&ctx, kind);
-        }
+    let idles: Vec<Idle> =
+        [Idle::Empty, Idle::Full].into_iter().filter(|i| phases(i.phase())).collect();
+    if !idles.is_empty() {
+        memory_phase(&ctx, &plan, &kinds, &idles, &mut results, &mut markers)?;
     }
     cleanup(&ctx, args.keep_tmp);
     eprintln!("sess-bench: done in {:.0} s", started.elapsed().as_secs_f64());
 
     println!("{}", describe(&plan, size, &load_before));
     println!("{}", report::table(&kinds, &results));
+    if !idles.is_empty() {
+        println!("{}", report::memory_table(&kinds, &results));
+    }
     print!("{}", report::notes(&kinds, &results));
     let verdicts = report::verdicts(&results);
     println!("\n{}", report::verdict_table(&verdicts));
@@ -367,6 +376,49 @@ fn echo_phase(
     kinds.iter().for_each(|&k| clean(ctx, k));
 }
 
+/// Idle memory of every tool, for each kind of idle session in `idles`,
+/// all side by side (see `memory`): the empty sessions in the main instance
+/// of the tools, the full ones in an instance of their own.
+fn memory_phase(
+    ctx: &Ctx,
+    plan: &Plan,
+    kinds: &[Kind],
+    idles: &[Idle],
+    results: &mut BTreeMap<Kind, ToolResult>,
+    markers: &mut Markers,
+) -> Result<()> {
+    let full = ctx.instance(memory::FULL_INSTANCE)?;
+    full.add_screenrc(&format!("defscrollback {}", memory::SCREEN_SCROLLBACK))?;
+    let mut subjects = Vec::new();
+    for &idle in idles {
+        let instance = if idle == Idle::Full { &full } else { ctx };
+        for &kind in kinds.iter().filter(|&&k| k != Kind::Raw) {
+            subjects.push(memory::Subject::new(idle, kind, instance));
+        }
+    }
+    eprintln!(
+        "memory: {} extra sessions, {:.0} s to settle (twice)",
+        plan.sessions,
+        plan.settle.as_secs_f64()
+    );
+    let mut outcomes = memory::run(subjects, plan.sessions, plan.settle, markers);
+    outcomes.sort_by_key(|&(idle, kind, _)| (idle, kind));
+    for (idle, kind, r) in outcomes {
+        record(results, kind, idle.phase(), r, |res, m| {
+            eprintln!(
+                "memory, {idle:?} screen: {kind}: {:.0} KiB per extra session",
+                m.per_extra_kib
+            );
+            res.memory.insert(idle, m);
+        });
+    }
+    kinds.iter().for_each(|&k| {
+        clean(ctx, k);
+        clean(&full, k);
+    });
+    Ok(())
+}
+
 /// Stores a measurement's result, or its error (then the phase is over
 /// for that tool).
 fn record<T>(
@@ -393,9 +445,14 @@ fn clean(ctx: &Ctx, kind: Kind) {
     }
 }
 
-/// Kills everything the run started and removes its directory.
+/// Kills everything the run started (in every instance of the tools) and
+/// removes its directory.
 fn cleanup(ctx: &Ctx, keep_tmp: bool) {
     Kind::ALL.iter().for_each(|&k| clean(ctx, k));
+    match ctx.instance(memory::FULL_INSTANCE) {
+        Ok(full) => Kind::ALL.iter().for_each(|&k| clean(&full, k)),
+        Err(e) => eprintln!("sess-bench: warning: {e}"),
+    }
     if keep_tmp {
         eprintln!("sess-bench: kept {}", ctx.dir.display());
     } else if let Err(e) = std::fs::remove_dir_all(&ctx.dir)
@@ -431,7 +488,7 @@ fn describe(plan: &Plan, size: u64, load_before: &str) -> String {
          (other work on the machine skews every number)\n\
          peers: {}, {}, {}\n\
          runs: throughput {} × {:.0} MiB (median), echo {} samples (p50/p99), \
-         reconnect {} (median), memory {} extra sessions\n",
+         reconnect {} (median), memory {} extra sessions after {:.0} s idle\n",
         std::env::var("SESS_BENCH_REVISION").unwrap_or_else(|_| "unknown".into()),
         first_line("uname", "-sr"),
         load_average(),
@@ -443,6 +500,7 @@ fn describe(plan: &Plan, size: u64, load_before: &str) -> String {
         plan.echo_rounds * plan.echo_samples,
         plan.reconnects,
         plan.sessions,
+        plan.settle.as_secs_f64(),
     )
 }
 

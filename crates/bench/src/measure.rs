@@ -1,12 +1,13 @@
-//! The four measurements, each on one tool at a time.
+//! Throughput, echo and reconnect, each on one tool at a time (the memory
+//! test, which takes all tools side by side, is in `memory`).
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::error::{Result, bail};
-use crate::procs::{self, Pss};
-use crate::term::TestTerm;
+use crate::procs;
+use crate::term::{ROWS, TestTerm};
 use crate::tools::{Ctx, Handle, Kind, STEP_TIMEOUT, sh};
 use crate::workload::{self, Markers};
 
@@ -135,13 +136,28 @@ impl EchoSession {
     }
 }
 
-/// Reconnect times of `kind` in ms: a session that has filled its screen
-/// and some scrollback is detached, then reattached `times` times (after one
-/// unrecorded warm-up); each time is from starting the attaching command to
-/// the session's last line arriving on the new terminal. dtach keeps no
+/// Reconnect times and what each reattach drew.
+pub struct Reconnect {
+    /// Time from starting the attaching command to the screen's last line,
+    /// ms, each reattach.
+    pub ms: Vec<f64>,
+    /// Bytes the test terminal received meanwhile, each reattach.
+    pub bytes: Vec<f64>,
+}
+
+/// The least a redraw of a full screen takes: every row holds 76 columns of
+/// text, so a tool that redraws the screen sends more than this.
+const FULL_REDRAW_MIN: u64 = ROWS as u64 * 60;
+
+/// Reconnect times of `kind`: a session that has filled its screen and more
+/// than 500 lines of scrollback (see `workload::REDRAW`) is detached, then
+/// reattached `times` times (after one unrecorded warm-up) on a fresh test
+/// terminal each time; each time is from starting the attaching command to
+/// the session's last line (a marker) arriving on the new terminal, and a
+/// redraw that holds less than a screen of text is an error. dtach keeps no
 /// screen: for it the time is to the program's answer to the ^L redraw
 /// request (the program echoes it).
-pub fn reconnect(ctx: &Ctx, kind: Kind, times: usize, m: &mut Markers) -> Result<Vec<f64>> {
+pub fn reconnect(ctx: &Ctx, kind: Kind, times: usize, m: &mut Markers) -> Result<Reconnect> {
     let marker = m.next('D');
     let known = if kind == Kind::Sess { ctx.sess_ids()? } else { Vec::new() };
     let (mut term, handle) = ctx.start(kind, &sh(workload::REDRAW, &[&marker]))?;
@@ -154,75 +170,22 @@ pub fn reconnect(ctx: &Ctx, kind: Kind, times: usize, m: &mut Markers) -> Result
     ctx.detach(kind, &mut term, &handle)?;
     drop(term);
     let shown: &[u8] = if kind == Kind::Dtach { b"\x0c" } else { marker.as_bytes() };
-    let mut ms = Vec::with_capacity(times);
+    let mut r = Reconnect { ms: Vec::with_capacity(times), bytes: Vec::with_capacity(times) };
     for i in 0..=times {
         let start = Instant::now();
         let mut term = ctx.reattach(kind, &handle)?;
         let back = term.wait_for(shown, STEP_TIMEOUT).map_err(|e| e.context("reattach"))?;
+        let drawn = term.bytes_read;
+        if kind != Kind::Dtach && drawn < FULL_REDRAW_MIN {
+            bail!("the reattach drew only {drawn} bytes up to the last line: not a full screen");
+        }
         if i > 0 {
-            ms.push((back - start).as_secs_f64() * 1e3);
+            r.ms.push((back - start).as_secs_f64() * 1e3);
+            r.bytes.push(drawn as f64);
         }
         term.drain_until_quiet(Duration::from_millis(50), Duration::from_secs(2))?;
         ctx.detach(kind, &mut term, &handle)?;
     }
     ctx.kill_programs(kind);
-    Ok(ms)
-}
-
-/// Idle memory of `kind`'s sessions, KiB of PSS.
-pub struct Memory {
-    /// All the tool's processes with one detached session.
-    pub first: Pss,
-    /// Growth of that per additional detached session.
-    pub per_extra_kib: f64,
-    /// Of which anonymous memory.
-    pub per_extra_anon_kib: f64,
-    /// sessd's own PSS at the end (sess only).
-    pub daemon: Option<Pss>,
-}
-
-/// Starts one detached idle session, measures the PSS of the tool's
-/// processes, starts `extra` more, measures again.
-pub fn memory(ctx: &Ctx, kind: Kind, extra: usize, m: &mut Markers) -> Result<Memory> {
-    let mut start_idle = |ctx: &Ctx| -> Result<()> {
-        let ready = m.next('I');
-        ctx.start_detached(kind, &sh(workload::IDLE, &[&ready]), &ready)
-    };
-    start_idle(ctx)?;
-    let first = settled_pss(ctx, kind, 1)?;
-    for _ in 0..extra {
-        start_idle(ctx)?;
-    }
-    let all = settled_pss(ctx, kind, extra + 1)?;
-    let per = |a: u64, b: u64| (a as f64 - b as f64) / extra as f64;
-    Ok(Memory {
-        first,
-        per_extra_kib: per(all.total, first.total),
-        per_extra_anon_kib: per(all.anon, first.anon),
-        daemon: if kind == Kind::Sess { ctx.sessd_pid().and_then(procs::pss) } else { None },
-    })
-}
-
-/// Waits for `sessions` idle programs to be running and the tool to be
-/// quiet, then sums the PSS of the tool's processes.
-fn settled_pss(ctx: &Ctx, kind: Kind, sessions: usize) -> Result<Pss> {
-    let deadline = Instant::now() + STEP_TIMEOUT;
-    loop {
-        let sleepers =
-            procs::with_env(&[ctx.tag(kind)]).iter().filter(|p| p.comm == "sleep").count();
-        if sleepers == sessions {
-            break;
-        }
-        if Instant::now() > deadline {
-            bail!("{sleepers} idle programs running, expected {sessions}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    // Idle means after start-up: give lazy allocations and timers a moment.
-    std::thread::sleep(Duration::from_secs(1));
-    let pids = ctx.tool_pids(kind);
-    if pids.is_empty() {
-        bail!("no {kind} processes found");
-    }
-    Ok(pids.iter().filter_map(|&pid| procs::pss(pid)).fold(Pss::default(), |a, b| a + b))
+    Ok(r)
 }

@@ -1,20 +1,27 @@
 //! The results: one Markdown table for all tools (absolute numbers and
-//! ratios against the raw pty), then sess's targets marked PASS or FAIL.
+//! ratios against the raw pty), one of their idle memory, then sess's
+//! targets marked PASS or FAIL.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::measure::Memory;
+use crate::memory::{Idle, Memory};
 use crate::stats::{median, percentile};
 use crate::tools::Kind;
 
 /// The measurements, as named on the command line (`--skip`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
 pub enum Phase {
+    /// Attached output throughput and the tool's CPU time.
     Throughput,
+    /// Keystroke echo latency.
     Echo,
+    /// Reattach to a full screen.
     Reconnect,
+    /// Idle memory, sessions with an empty screen.
     Memory,
+    /// Idle memory, sessions with a full screen and 500+ lines of scrollback.
+    MemoryFull,
 }
 
 /// Everything measured for one tool.
@@ -32,7 +39,10 @@ pub struct ToolResult {
     pub echo_us: Vec<f64>,
     /// Reconnect times, ms.
     pub reconnect_ms: Vec<f64>,
-    pub memory: Option<Memory>,
+    /// Bytes each reattach drew, up to the screen's last line.
+    pub redraw_bytes: Vec<f64>,
+    /// Idle memory, for each kind of idle session measured.
+    pub memory: BTreeMap<Idle, Memory>,
     /// Phases that failed, with why.
     pub errors: BTreeMap<Phase, String>,
 }
@@ -66,6 +76,7 @@ impl Targets {
     pub const ECHO_P50_MAX_RATIO: f64 = 1.8;
     pub const PSS_PER_SESSION_MAX_KIB: f64 = 256.0;
     pub const CPU_PER_64MIB_MAX_S: f64 = 1.0;
+    pub const RECONNECT_MAX_MS: f64 = 5.0;
 }
 
 /// One sess target checked: its text, the measured value, and the verdict
@@ -92,23 +103,18 @@ pub fn table(kinds: &[Kind], results: &BTreeMap<Kind, ToolResult>) -> String {
     let mut out = String::new();
     out.push_str(
         "| tool | throughput MiB/s | × raw | tool CPU s / 64 MiB | echo p50 µs | × raw \
-         | echo p99 µs | reconnect ms | PSS 1st session KiB | PSS / extra session KiB |\n",
+         | echo p99 µs | reconnect ms |\n",
     );
-    out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|\n");
     for &kind in kinds {
         let Some(r) = results.get(&kind) else {
             continue;
         };
-        let cell = |phase: Phase, v: Option<String>| match (v, r.errors.contains_key(&phase)) {
-            (_, true) => "error".to_string(),
-            (Some(v), _) => v,
-            (None, _) => "–".to_string(),
-        };
+        let cell = |phase: Phase, v: Option<String>| cell(r, phase, v);
         let ratio = |v: Option<f64>, base: Option<f64>| match (v, base) {
             (Some(v), Some(b)) if b > 0.0 => Some(format!("{v_b:.2}", v_b = v / b)),
             _ => None,
         };
-        let memory = r.memory.as_ref();
         let cols = [
             cell(Phase::Throughput, r.throughput().map(num)),
             cell(Phase::Throughput, r.throughput_ratio().map(|v| format!("{v:.2}"))),
@@ -117,15 +123,48 @@ pub fn table(kinds: &[Kind], results: &BTreeMap<Kind, ToolResult>) -> String {
             cell(Phase::Echo, ratio(r.echo(50.0), raw_p50)),
             cell(Phase::Echo, r.echo(99.0).map(num)),
             cell(Phase::Reconnect, r.reconnect().map(num)),
-            cell(Phase::Memory, memory.map(|m| num(m.first.total as f64))),
-            cell(Phase::Memory, memory.map(|m| num(m.per_extra_kib))),
         ];
         let _ = writeln!(out, "| {} | {} |", kind.name(), cols.join(" | "));
     }
     out
 }
 
-/// Notes under the table: what reached the terminal, sessd's share, errors.
+/// A cell of `r` in a column of `phase`: the value, "error" when the phase
+/// failed, or a dash.
+fn cell(r: &ToolResult, phase: Phase, v: Option<String>) -> String {
+    match (v, r.errors.contains_key(&phase)) {
+        (_, true) => "error".to_string(),
+        (Some(v), _) => v,
+        (None, _) => "–".to_string(),
+    }
+}
+
+/// The idle memory table (Markdown) for `kinds` in order (the raw pty has
+/// no sessions): for each kind of idle session, the PSS with one session,
+/// the growth per extra session, and the anonymous part of that growth.
+pub fn memory_table(kinds: &[Kind], results: &BTreeMap<Kind, ToolResult>) -> String {
+    let mut out = String::from(
+        "| tool | empty screen: PSS 1st session KiB | PSS / extra session KiB | anon / extra KiB \
+         | full screen + 500 lines: PSS 1st session KiB | PSS / extra session KiB | anon / extra KiB |\n\
+         |---|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for &kind in kinds.iter().filter(|&&k| k != Kind::Raw) {
+        let Some(r) = results.get(&kind) else {
+            continue;
+        };
+        let mut cols = Vec::new();
+        for idle in [Idle::Empty, Idle::Full] {
+            let m = r.memory.get(&idle);
+            cols.push(cell(r, idle.phase(), m.map(|m| num(m.first.total as f64))));
+            cols.push(cell(r, idle.phase(), m.map(|m| num(m.per_extra_kib))));
+            cols.push(cell(r, idle.phase(), m.map(|m| num(m.per_extra_anon_kib))));
+        }
+        let _ = writeln!(out, "| {} | {} |", kind.name(), cols.join(" | "));
+    }
+    out
+}
+
+/// Notes under the tables: what reached the terminal, sessd's share, errors.
 pub fn notes(kinds: &[Kind], results: &BTreeMap<Kind, ToolResult>) -> String {
     let mut out = String::new();
     let seen: Vec<String> = kinds
@@ -139,22 +178,35 @@ pub fn notes(kinds: &[Kind], results: &BTreeMap<Kind, ToolResult>) -> String {
     if !seen.is_empty() {
         let _ = writeln!(out, "- Bytes reaching the terminal per pass: {}.", seen.join(", "));
     }
-    let anon: Vec<String> = kinds
+    let redraws: Vec<String> = kinds
         .iter()
+        .filter(|&&k| k != Kind::Dtach)
         .filter_map(|k| {
-            let m = results.get(k)?.memory.as_ref()?;
-            Some(format!("{} {} KiB", k.name(), num(m.per_extra_anon_kib)))
+            let r = results.get(k)?;
+            (!r.redraw_bytes.is_empty())
+                .then(|| format!("{} {} KiB", k.name(), num(median(&r.redraw_bytes) / 1024.0)))
         })
         .collect();
-    if !anon.is_empty() {
-        let _ =
-            writeln!(out, "- Anonymous part of the PSS per extra session: {}.", anon.join(", "));
-    }
-    if let Some(d) = results.get(&Kind::Sess).and_then(|r| r.memory.as_ref()?.daemon) {
+    if !redraws.is_empty() {
         let _ = writeln!(
             out,
-            "- sessd PSS: {} KiB, {} KiB of it anonymous (included in sess's \"1st session\").",
-            d.total, d.anon
+            "- Bytes of each reattach's redraw, up to the screen's last line: {} \
+             (dtach redraws nothing).",
+            redraws.join(", ")
+        );
+    }
+    let sessd: Vec<String> = [(Idle::Empty, "empty screens"), (Idle::Full, "full screens")]
+        .iter()
+        .filter_map(|(idle, what)| {
+            let d = results.get(&Kind::Sess)?.memory.get(idle)?.daemon?;
+            Some(format!("{} KiB ({} KiB anonymous) with {what}", d.total, d.anon))
+        })
+        .collect();
+    if !sessd.is_empty() {
+        let _ = writeln!(
+            out,
+            "- sessd PSS: {} (included in sess's \"1st session\").",
+            sessd.join(", ")
         );
     }
     for &kind in kinds {
@@ -190,8 +242,26 @@ pub fn verdicts(results: &BTreeMap<Kind, ToolResult>) -> Vec<Verdict> {
             &|v| v <= Targets::ECHO_P50_MAX_RATIO,
         ),
         check(
-            format!("PSS per extra idle session ≤ {} KiB", Targets::PSS_PER_SESSION_MAX_KIB),
-            sess.and_then(|r| r.memory.as_ref()).map(|m| m.per_extra_kib),
+            format!("reconnect to a full screen ≤ {} ms", Targets::RECONNECT_MAX_MS),
+            sess.and_then(ToolResult::reconnect),
+            " ms",
+            &|v| v <= Targets::RECONNECT_MAX_MS,
+        ),
+        check(
+            format!(
+                "PSS per extra idle session, empty screen ≤ {} KiB",
+                Targets::PSS_PER_SESSION_MAX_KIB
+            ),
+            sess.and_then(|r| r.memory.get(&Idle::Empty)).map(|m| m.per_extra_kib),
+            " KiB",
+            &|v| v <= Targets::PSS_PER_SESSION_MAX_KIB,
+        ),
+        check(
+            format!(
+                "PSS per extra idle session, full screen + 500 lines ≤ {} KiB",
+                Targets::PSS_PER_SESSION_MAX_KIB
+            ),
+            sess.and_then(|r| r.memory.get(&Idle::Full)).map(|m| m.per_extra_kib),
             " KiB",
             &|v| v <= Targets::PSS_PER_SESSION_MAX_KIB,
         ),
@@ -248,5 +318,37 @@ mod tests {
         assert_eq!(v[0].pass, Some(true));
         assert_eq!(v[1].pass, None);
         assert!(notes(&[Kind::Sess], &results).contains("boom"));
+    }
+
+    #[test]
+    fn memory_table_shows_both_kinds_of_session_and_their_targets() {
+        let pss = |total, anon| crate::procs::Pss { total, anon };
+        let memory = |first, per| Memory {
+            first: pss(first, first / 2),
+            per_extra_kib: per,
+            per_extra_anon_kib: per - 10.0,
+            daemon: None,
+        };
+        let mut sess = ToolResult {
+            reconnect_ms: vec![4.0, 6.0, 4.5],
+            redraw_bytes: vec![50000.0],
+            ..Default::default()
+        };
+        sess.memory.insert(Idle::Empty, memory(2000, 200.0));
+        sess.memory.insert(Idle::Full, memory(4000, 300.0));
+        let mut tmux = ToolResult::default();
+        tmux.memory.insert(Idle::Empty, memory(1500, 5.0));
+        tmux.errors.insert(Phase::MemoryFull, "gone".into());
+        let results = BTreeMap::from([(Kind::Sess, sess), (Kind::Tmux, tmux)]);
+        let t = memory_table(&[Kind::Raw, Kind::Sess, Kind::Tmux], &results);
+        assert!(t.contains("| sess | 2000 | 200 | 190 | 4000 | 300 | 290 |"), "{t}");
+        assert!(t.contains("| tmux | 1500 | 5.00 | -5.00 | error | error | error |"), "{t}");
+        assert!(!t.contains("raw pty"), "{t}");
+        let v = verdicts(&results);
+        let verdict = |start: &str| v.iter().find(|v| v.target.starts_with(start)).unwrap().pass;
+        assert_eq!(verdict("reconnect to a full screen ≤ 5 ms"), Some(true));
+        assert_eq!(verdict("PSS per extra idle session, empty screen"), Some(true));
+        assert_eq!(verdict("PSS per extra idle session, full screen"), Some(false));
+        assert!(notes(&[Kind::Sess], &results).contains("sess 48.8 KiB"));
     }
 }

@@ -86,6 +86,9 @@ pub struct Ctx {
     pub dir: PathBuf,
     /// Directory with the sess binaries (sess, sessd, sesslist, ...).
     pub sess_bin: PathBuf,
+    /// Name of this instance of the tools, when not the run's main one
+    /// (see [`Ctx::instance`]).
+    instance: Option<String>,
     serial: AtomicU32,
 }
 
@@ -99,13 +102,42 @@ pub const STEP_TIMEOUT: Duration = Duration::from_secs(15);
 
 impl Ctx {
     pub fn new(run: String, dir: PathBuf, sess_bin: PathBuf) -> Result<Ctx> {
-        let ctx = Ctx { run, dir, sess_bin, serial: AtomicU32::new(0) };
+        let ctx = Ctx { run, dir, sess_bin, instance: None, serial: AtomicU32::new(0) };
+        ctx.make_dirs()?;
+        Ok(ctx)
+    }
+
+    /// A second, independent instance of every tool in the same run: its
+    /// own directories (in `name` under the run's), so its own sessd and
+    /// tmux server, and its own tags. Its sessions can run side by side with
+    /// the main instance's without sharing a process.
+    pub fn instance(&self, name: &str) -> Result<Ctx> {
+        let ctx = Ctx {
+            run: self.run.clone(),
+            dir: self.dir.join(name),
+            sess_bin: self.sess_bin.clone(),
+            instance: Some(name.to_string()),
+            serial: AtomicU32::new(0),
+        };
+        ctx.make_dirs()?;
+        Ok(ctx)
+    }
+
+    fn make_dirs(&self) -> Result<()> {
         for sub in ["runtime", "state", "screen", "sock"] {
-            mkdir_private(&ctx.dir.join(sub))?;
+            mkdir_private(&self.dir.join(sub))?;
         }
         // A screenrc of our own: no start-up splash waiting for a key.
-        std::fs::write(ctx.screenrc(), "startup_message off\n")?;
-        Ok(ctx)
+        std::fs::write(self.screenrc(), "startup_message off\n")?;
+        Ok(())
+    }
+
+    /// Adds `line` to the screenrc of this instance.
+    pub fn add_screenrc(&self, line: &str) -> Result<()> {
+        use std::io::Write;
+        let mut rc = std::fs::OpenOptions::new().append(true).open(self.screenrc())?;
+        writeln!(rc, "{line}")?;
+        Ok(())
     }
 
     pub fn runtime_dir(&self) -> PathBuf {
@@ -118,14 +150,22 @@ impl Ctx {
 
     /// The `TAG_VAR=value` entry of `kind`'s processes.
     pub fn tag(&self, kind: Kind) -> String {
-        format!("{TAG_VAR}={}:{}", self.run, kind.word())
+        format!("{TAG_VAR}={}", self.tag_value(kind))
+    }
+
+    /// `RUN:TOOL`, or `RUN:TOOL:INSTANCE` in a second instance.
+    fn tag_value(&self, kind: Kind) -> String {
+        match &self.instance {
+            None => format!("{}:{}", self.run, kind.word()),
+            Some(name) => format!("{}:{}:{name}", self.run, kind.word()),
+        }
     }
 
     /// Environment for every process started for `kind`.
     pub fn env(&self, kind: Kind) -> Vec<(String, String)> {
         let path = |sub: &str| self.dir.join(sub).to_string_lossy().into_owned();
         vec![
-            (TAG_VAR.into(), format!("{}:{}", self.run, kind.word())),
+            (TAG_VAR.into(), self.tag_value(kind)),
             ("TERM".into(), TERM.into()),
             ("LC_ALL".into(), LOCALE.into()),
             ("SESS_RUNTIME_DIR".into(), path("runtime")),

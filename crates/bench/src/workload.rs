@@ -19,18 +19,33 @@ pub const THROUGHPUT: &str =
 /// Argument: $1 ready marker.
 pub const ECHO: &str = r#"stty raw -echo; printf '\r\n%s' "$1"; exec cat"#;
 
-/// Reconnect: fill the screen and some scrollback, show the marker on the
-/// last line, then echo raw input (dtach's redraw is a ^L sent to the
-/// program, which `cat` echoes). Argument: $1 marker.
-pub const REDRAW: &str = r#"i=0
-while [ $i -lt 300 ]; do
-  echo "scrollback line $i: the quick brown fox jumps over the lazy dog 0123456789"
-  i=$((i+1))
+/// The start of a script that fills an 80x24 screen and more than 500
+/// lines of scrollback: 600 numbered lines of 76 columns (they do not
+/// wrap) with SGR colours and bold in each, ending with a newline.
+/// A macro, so that the scripts below can `concat!` it.
+macro_rules! fill_screen {
+    () => {
+        r#"i=1
+while [ $i -le 600 ]; do
+  printf 'line %04d \033[3%dmsession\033[0m \033[1;3%dmcolour\033[0m: the quick brown fox jumps over the lazy dog %06d\n' $i $((i % 8)) $(((i + 3) % 8)) $((i * 7919 % 1000000))
+  i=$((i + 1))
 done
-stty raw -echo; printf '%s' "$1"; exec cat"#;
+"#
+    };
+}
 
-/// Idle memory: announce readiness and sleep. Argument: $1 ready marker.
+/// Reconnect: fill the screen and the scrollback (see [`fill_screen!`]),
+/// show the marker on the last line, then echo raw input (dtach's redraw is
+/// a ^L sent to the program, which `cat` echoes). Argument: $1 marker.
+pub const REDRAW: &str = concat!(fill_screen!(), r#"stty raw -echo; printf '%s' "$1"; exec cat"#);
+
+/// Idle memory, empty screen: announce readiness and sleep.
+/// Argument: $1 ready marker.
 pub const IDLE: &str = r#"printf '\r\n%s' "$1"; exec sleep 100000"#;
+
+/// Idle memory, full screen: fill the screen and the scrollback (see
+/// [`fill_screen!`]), announce readiness and sleep. Argument: $1 ready marker.
+pub const IDLE_FULL: &str = concat!(fill_screen!(), r#"printf '\r\n%s' "$1"; exec sleep 100000"#);
 
 /// Command names of the workload processes above: they are not counted as
 /// the tool's own processes.
@@ -206,6 +221,36 @@ mod tests {
         assert!(!text.contains(&b'|'));
         assert!(std::str::from_utf8(&text).is_ok());
         assert!(text.contains(&0x1b));
+    }
+
+    #[test]
+    fn full_screen_script_prints_600_coloured_lines_that_do_not_wrap() {
+        let out = std::process::Command::new("sh").args(["-c", fill_screen!()]).output().unwrap();
+        assert!(out.status.success());
+        let text = String::from_utf8(out.stdout).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 600);
+        assert!(lines[599].starts_with("line 0600 "), "{}", lines[599]);
+        for line in lines {
+            assert!(line.contains("\x1b[1;3"), "{line:?}");
+            let visible = strip_sgr(line).chars().count();
+            assert!((70..80).contains(&visible), "{visible} columns: {line:?}");
+        }
+        assert!(!text.contains('|'));
+    }
+
+    /// `line` without its SGR sequences.
+    fn strip_sgr(line: &str) -> String {
+        let mut out = String::new();
+        let mut chars = line.chars();
+        while let Some(c) = chars.next() {
+            if c == '\x1b' {
+                chars.by_ref().find(|&c| c == 'm');
+            } else {
+                out.push(c);
+            }
+        }
+        out
     }
 
     #[test]
