@@ -125,7 +125,7 @@ impl Vt100 {
                     ul: Col::Default,
                     attrs: a,
                 };
-                Cell { text, width, style }
+                Cell { text: text.into(), width, style }
             })
             .collect();
         Row { cells, wrapped: s.row_wrapped(r) }
@@ -178,7 +178,7 @@ impl Emu for Vt100 {
         let mut out = String::new();
         let rows = self.p.screen().size().0.get() as usize;
         // Our part: scrollback rows (vt100 only offers them row by row).
-        model::write_history(&mut out, &self.history(history), rows, None);
+        model::write_history(&mut out, self.history(history), rows, None);
         // vt100's part: visible cells, cursor, SGR pen, input modes.
         out.push_str(&self.p.screen().state_formatted());
         // Our part: the title the callback kept.
@@ -256,7 +256,7 @@ impl Avt {
                     ul: Col::Default,
                     attrs: a,
                 };
-                Cell { text, width: c.width(), style }
+                Cell { text: text.into(), width: c.width(), style }
             })
             .collect();
         Row { cells, wrapped: line.is_wrapped() }
@@ -329,7 +329,7 @@ impl Emu for Avt {
     fn repaint(&mut self, history: usize) -> String {
         let mut out = String::new();
         // Our part: scrollback rows.
-        model::write_history(&mut out, &self.history(history), self.rows, None);
+        model::write_history(&mut out, self.history(history), self.rows, None);
         // avt's part: both buffers, cursors, margins, modes it knows, pen.
         out.push_str(&self.t.dump());
         out
@@ -509,7 +509,7 @@ impl Emu for Alacritty {
                 (g.cursor.point.line.0 as usize, g.cursor.point.column.0),
             )
         });
-        model::write_history(&mut out, &hist, rows, None);
+        model::write_history(&mut out, hist, rows, None);
         // ED 0 from home, not ED 2: some terminals (alacritty, avt, VTE)
         // push the screen into scrollback on ED 2.
         out.push_str("\x1b[H\x1b[J");

@@ -151,11 +151,12 @@ impl Model {
         let rows = self.term.screen_lines();
         let cols = self.term.columns();
         let alt = self.term.mode().contains(TermMode::ALT_SCREEN);
-        let (history, primary, primary_cursor) = self.with_primary(|g| {
+        let (primary, primary_cursor) = self.with_primary(|g| {
             let cursor = (g.cursor.point.line.0.max(0) as usize, g.cursor.point.column.0);
-            (history(g, restore_lines), screen(g), cursor)
+            let primary = screen(g);
+            paint::write_history(&mut out, history_rows(g, restore_lines), rows, primary.first());
+            (primary, cursor)
         });
-        paint::write_history(&mut out, &history, rows, primary.first());
         // ED 0 from home, not ED 2: some terminals push the screen into
         // their scrollback on ED 2.
         out.push_str("\x1b[H\x1b[J");
@@ -298,7 +299,7 @@ pub fn row_of(grid: &Grid<ACell>, line: Line) -> Row {
             } else {
                 1
             };
-            let mut text = String::new();
+            let mut text = compact_str::CompactString::default();
             if width != 0 {
                 // The emulator keeps a tab as '\t' in the cell it started
                 // at; on screen it is blank.
@@ -319,6 +320,51 @@ pub fn screen(grid: &Grid<ACell>) -> Vec<Row> {
 pub fn history(grid: &Grid<ACell>, n: usize) -> Vec<Row> {
     let k = grid.history_size().min(n);
     (1..=k).rev().map(|i| row_of(grid, Line(-(i as i32)))).collect()
+}
+
+/// The last `n` scrollback rows, oldest first, to be painted in place.
+fn history_rows(grid: &Grid<ACell>, n: usize) -> impl Iterator<Item = GridRow<'_>> + '_ {
+    let k = grid.history_size().min(n);
+    (1..=k).rev().map(move |i| GridRow(&grid[Line(-(i as i32))]))
+}
+
+/// A row of the grid, painted straight from its cells: what [`row_of`]
+/// then [`paint::write_row`] would write, without the copy.
+struct GridRow<'a>(&'a alacritty_terminal::grid::Row<ACell>);
+
+impl GridRow<'_> {
+    /// A cell that paints as a default blank.
+    fn blank(c: &ACell) -> bool {
+        (c.c == ' ' || c.c == '\t' || c.flags.contains(Flags::WIDE_CHAR_SPACER))
+            && c.zerowidth().is_none()
+            && style(c) == Style::default()
+    }
+}
+
+impl paint::Paint for GridRow<'_> {
+    fn wrapped(&self) -> bool {
+        self.0.last().is_some_and(|c| c.flags.contains(Flags::WRAPLINE))
+    }
+
+    fn paint(&self, out: &mut String, pen: &mut Style, min: usize) {
+        let cells = &self.0[..];
+        let end = if self.wrapped() {
+            cells.len()
+        } else {
+            let used = cells.iter().rposition(|c| !Self::blank(c)).map_or(0, |i| i + 1);
+            used.max(min.min(cells.len()))
+        };
+        for c in &cells[..end] {
+            if c.flags.contains(Flags::WIDE_CHAR_SPACER) {
+                continue;
+            }
+            let style = style(c);
+            paint::sgr(out, pen, &style);
+            *pen = style;
+            out.push(if c.c == '\t' { ' ' } else { c.c });
+            out.extend(c.zerowidth().into_iter().flatten());
+        }
+    }
 }
 
 /// CUP to a 0-based (row, col).
@@ -345,4 +391,33 @@ fn paint_rows(out: &mut String, rows: &[Row], cursor: (usize, usize)) {
         paint::write_row(out, r, &mut pen, min);
     }
     paint::sgr(out, &pen, &Style::default());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grid_rows_paint_as_their_copies_do() {
+        let size = WinSize { rows: 5, cols: 12 };
+        let mut model = Model::new(size, 200, Listener::default());
+        let mut text = String::new();
+        for i in 0..150 {
+            let _ = write!(
+                text,
+                "\x1b[3{}m{i} e\u{301}\t\u{4e2d}x\x1b[4{}m \x1b[0m{}\r\n",
+                i % 8,
+                i % 3,
+                "w".repeat(i % 17)
+            );
+        }
+        model.advance(text.as_bytes());
+        let grid = model.term.grid();
+        let mut direct = String::new();
+        paint::write_history(&mut direct, history_rows(grid, 200), 5, None);
+        let mut copied = String::new();
+        paint::write_history(&mut copied, history(grid, 200), 5, None);
+        assert_eq!(direct, copied);
+        assert!(grid.history_size() > 100);
+    }
 }

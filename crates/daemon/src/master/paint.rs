@@ -1,6 +1,7 @@
 //! Rows of cells and the escape sequences that paint them: the repaint
 //! side of the screen model (the emulator crate has no serializer).
 
+use compact_str::CompactString;
 use std::fmt::Write as _;
 
 /// A colour, normalised: the 16 ANSI colours are indexes 0..=15.
@@ -40,8 +41,8 @@ pub struct Style {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Cell {
     /// The base character plus combining marks; empty for the right half of
-    /// a wide character.
-    pub text: String,
+    /// a wide character. Held inline up to 24 bytes.
+    pub text: CompactString,
     /// 0 (right half of a wide character), 1 or 2.
     pub width: u8,
     pub style: Style,
@@ -117,6 +118,25 @@ pub fn sgr(out: &mut String, from: &Style, to: &Style) {
     out.push('m');
 }
 
+/// A row that paints itself: a [`Row`], or a row of an emulator's grid
+/// painted straight from its cells (no copy into [`Row`]s for scrollback).
+pub trait Paint {
+    /// The line continues on the next row (a soft wrap).
+    fn wrapped(&self) -> bool;
+    /// As [`write_row`].
+    fn paint(&self, out: &mut String, style: &mut Style, min: usize);
+}
+
+impl Paint for Row {
+    fn wrapped(&self) -> bool {
+        self.wrapped
+    }
+
+    fn paint(&self, out: &mut String, style: &mut Style, min: usize) {
+        write_row(out, self, style, min);
+    }
+}
+
 /// Writes one row's cells starting at the cursor's current place, with
 /// trailing default blanks trimmed but at least `min` cells (the blanks up to
 /// the cursor are written, as the program wrote them); `style` tracks the
@@ -147,21 +167,29 @@ pub fn write_row(out: &mut String, row: &Row, style: &mut Style, min: usize) {
 /// A last row that wraps onto the screen is followed by `next` (the
 /// screen's first row), so that it wraps there too; the screen is painted
 /// over afterwards.
-pub fn write_history(out: &mut String, rows: &[Row], screen_rows: usize, next: Option<&Row>) {
-    if rows.is_empty() {
+pub fn write_history<R: Paint>(
+    out: &mut String,
+    rows: impl IntoIterator<Item = R>,
+    screen_rows: usize,
+    next: Option<&Row>,
+) {
+    let mut rows = rows.into_iter().peekable();
+    if rows.peek().is_none() {
         return;
     }
     let mut style = Style::default();
+    let mut wrapped = false;
     out.push_str("\x1b[0m\x1b[H\x1b[J");
     for r in rows {
-        write_row(out, r, &mut style, 0);
-        if !r.wrapped {
+        r.paint(out, &mut style, 0);
+        wrapped = r.wrapped();
+        if !wrapped {
             sgr(out, &style, &Style::default());
             style = Style::default();
             out.push_str("\r\n");
         }
     }
-    if let Some(next) = next.filter(|_| rows.last().is_some_and(|r| r.wrapped)) {
+    if let Some(next) = next.filter(|_| wrapped) {
         write_row(out, next, &mut style, 1);
     }
     sgr(out, &style, &Style::default());

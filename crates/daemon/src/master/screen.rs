@@ -451,7 +451,7 @@ mod tests {
             eager.model().advance(&bytes);
             assert_eq!(lazy.repaint(), eager.repaint(), "seed {seed}");
             assert_eq!(view(&mut lazy), view(&mut eager), "seed {seed}");
-            let mut pen = |s: &mut Screen| style(&s.model().term.grid().cursor.template);
+            let pen = |s: &mut Screen| style(&s.model().term.grid().cursor.template);
             assert_eq!(pen(&mut lazy), pen(&mut eager), "seed {seed}");
             passed_over += lazy.passed_over;
         }
