@@ -121,7 +121,11 @@ mod tests {
         let c = Config::parse("detach-key = \"^A\"\nrestore-lines = 10\n").unwrap();
         assert_eq!(c.detach_key, Some(1));
         assert_eq!(c.restore_lines, 10);
+        assert_eq!(c.scrollback_bytes, Config::default().scrollback_bytes);
+        let c = Config::parse("scrollback-bytes = 1048576\n").unwrap();
+        assert_eq!(c.scrollback_bytes, 1 << 20);
         assert!(Config::parse("detach-key = 3").is_err());
+        assert!(Config::parse("scrollback-bytes = -1").is_err());
     }
 }
 
