@@ -122,17 +122,23 @@ impl Screen {
         }
     }
 
-    /// Does what is [`Screen::due`] by `now`; true if memory was let go
-    /// (worth giving back to the system).
+    /// Does what is [`Screen::due`] by `now`; true when output has stopped
+    /// and memory was let go (worth giving back to the system, with other
+    /// buffers that served the output).
     pub fn tick(&mut self, now: Instant) -> bool {
         if self.due().is_none_or(|due| now < due) {
             return false;
         }
         if self.pending_since.is_some() {
             self.parse();
+            if now < self.last_output + PARSE_DELAY {
+                // Output still flows: the buffer serves the next batch.
+                return false;
+            }
             self.pending = Vec::new();
             return true;
         }
+        self.pending = Vec::new();
         self.sleep();
         true
     }
