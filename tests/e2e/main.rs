@@ -14,6 +14,8 @@
 //! - `window`: window size, SIGWINCH, SIGCONT, output while away.
 //! - `screen`: the screen a reconnect restores, judged by an independent
 //!   emulator (vt100).
+//! - `idle`: a quiet session's master lets go of its screen model and
+//!   still restores the same screen.
 //! - `manager`: `session`, the process manager (SPEC §6).
 //! - `persist`: reboot relaunch, restart styles, checkpoints, the record
 //!   store (SPEC §8).
@@ -30,6 +32,7 @@ mod daemon;
 mod detach;
 mod disconnect;
 mod idioms;
+mod idle;
 mod manager;
 mod menu;
 mod persist;
