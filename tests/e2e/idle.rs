@@ -57,7 +57,7 @@ fn rss_anon(pid: i32) -> u64 {
 #[track_caller]
 fn reconnect(term: &mut Term, id: &str) -> usize {
     let mark = term.mark();
-    term.start(&format!("reconnect {id}"));
+    let _connected = term.start(&format!("reconnect {id}"));
     term.expect_line(&format!("reconnect: info: successfully connected to {id}"));
     mark
 }
@@ -74,8 +74,10 @@ fn a_quiet_session_lets_go_of_its_model_and_shows_the_same_screen() {
     assert_eq!(term.finish(done), 0);
     let master = json_pid(&world.session(&id), "master_pid");
 
-    // The model of 600 lines at 100 columns holds well over a MiB of cells;
-    // asleep, the master keeps the repaint (tens of KiB).
+    // The model of 600 lines at 100 columns holds well over a MiB of cells
+    // (once the output is parsed, within 50 ms); asleep, 5 s after the
+    // output, the master keeps the repaint (tens of KiB).
+    wait_until("the master's model holds the output", || rss_anon(master) > 1500);
     wait_until("the quiet master lets go of its screen model", || rss_anon(master) < 900);
 
     let mut want = judge(format!("{}DONE-{id}.", printed()).as_bytes());

@@ -43,7 +43,10 @@ fn menu(term: &mut Term, args: &str) -> (Pending, Vec<String>) {
     term.expect(&format!("sessmenu{args}; echo"));
     term.expect("\n");
     let shown = term.expect_between("", RETURN_LINE);
+    // Typed ahead of the outer shell, the command line is echoed before that
+    // shell prints its prompt, which then comes before the menu.
     let shown = shown.trim_start_matches(['\r', '\n']);
+    let shown = shown.strip_prefix("[out]$ ").unwrap_or(shown);
     let mut lines: Vec<String> = shown.split("\r\n").map(str::to_owned).collect();
     assert_eq!(lines.pop().as_deref(), Some(""), "the menu's lines end in CR LF:\n{shown}");
     (status, lines)
