@@ -655,3 +655,7 @@ fn the_scroll_region_is_restored() {
     assert_same(&view(&reference), &view(&got), "a line feed at the bottom of the scroll region");
     disconnect(&world, &mut fresh, &id, done);
 }
+
+mod hostile;
+mod modes;
+mod steps;
