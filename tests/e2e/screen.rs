@@ -656,6 +656,7 @@ fn the_scroll_region_is_restored() {
     disconnect(&world, &mut fresh, &id, done);
 }
 
+mod chunks;
 mod hostile;
 mod modes;
 mod steps;
