@@ -7,6 +7,9 @@ use super::steps::{go, round_trip, start_steps};
 use super::{COLS, PROBE, ROWS, TITLE, assert_same, dump, judge, painting, scrollback, view};
 use crate::harness::{Term, World};
 
+/// A way to cut output into pieces.
+type Split = fn(&[u8]) -> Vec<Vec<u8>>;
+
 /// `bytes` cut into pieces of `n` bytes.
 fn every(bytes: &[u8], n: usize) -> Vec<Vec<u8>> {
     bytes.chunks(n).map(<[u8]>::to_vec).collect()
@@ -58,7 +61,7 @@ fn wait_end(term: &Term, what: &str, mark: usize, end: &[u8]) {
 fn same_in_every_split(
     output: impl Fn(usize) -> String,
     end: impl Fn(usize) -> String,
-    splits: &[fn(&[u8]) -> Vec<Vec<u8>>],
+    splits: &[Split],
     history: Option<usize>,
     probe: &[u8],
 ) {
@@ -106,7 +109,7 @@ fn title_step(k: usize) -> String {
 
 #[test]
 fn a_painting_written_in_any_split_restores_the_same_screen() {
-    let splits: [fn(&[u8]) -> Vec<Vec<u8>>; 4] = [
+    let splits: [Split; 4] = [
         |b| vec![b.to_vec()],
         inside_escapes,
         |b| every(b, 7),
@@ -122,7 +125,7 @@ fn a_painting_written_in_any_split_restores_the_same_screen() {
             sequence split across two reads (alacritty/vte#159); master/screen.rs must hold \
             back an incomplete trailing UTF-8 sequence"]
 fn characters_cut_between_writes_restore_the_same_screen() {
-    let splits: [fn(&[u8]) -> Vec<Vec<u8>>; 2] = [|b| vec![b.to_vec()], inside_characters];
+    let splits: [Split; 2] = [|b| vec![b.to_vec()], inside_characters];
     same_in_every_split(characters, characters_title, &splits, None, b"probe");
 }
 
@@ -180,8 +183,7 @@ fn bulk_title(k: usize) -> String {
 
 #[test]
 fn bulk_output_written_in_any_split_restores_the_same_screen_and_scrollback() {
-    let splits: [fn(&[u8]) -> Vec<Vec<u8>>; 3] =
-        [|b| vec![b.to_vec()], |b| every(b, 4093), |b| every(b, 997)];
+    let splits: [Split; 3] = [|b| vec![b.to_vec()], |b| every(b, 4093), |b| every(b, 997)];
     // The default restore-lines: 500 rows of scrollback.
     same_in_every_split(bulk, bulk_title, &splits, Some(500), b"probe");
 }
