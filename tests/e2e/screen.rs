@@ -659,4 +659,5 @@ fn the_scroll_region_is_restored() {
 mod chunks;
 mod hostile;
 mod modes;
+mod programs;
 mod steps;
