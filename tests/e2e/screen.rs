@@ -656,8 +656,13 @@ fn the_scroll_region_is_restored() {
     disconnect(&world, &mut fresh, &id, done);
 }
 
+/// The same output in any split.
 mod chunks;
+/// Random bytes, truncated escapes, huge parameters, query floods.
 mod hostile;
+/// Input modes, attributes the judge cannot see, the margin, the title.
 mod modes;
+/// less, vi and a program that does not repaint, at other sizes.
 mod programs;
+/// Sessions that write prepared output in steps; the reconnect round trip.
 mod steps;
