@@ -149,10 +149,15 @@ fn characters_title(k: usize) -> String {
 
 /// 2000 lines of mixed output: colours carried across lines (italics and
 /// inverse set 800 lines before the end are still on at the end), wide and combining
-/// characters, long lines that wrap, cursor motion within and across lines,
-/// erasing; then step `k`'s title.
+/// characters, long lines that wrap, cursor motion within and across lines
+/// (up only in the first 1000), erasing; then step `k`'s title.
 fn bulk(k: usize) -> String {
-    let mut s = String::new();
+    bulk_after("", k)
+}
+
+/// [`bulk`] after `start`.
+fn bulk_after(start: &str, k: usize) -> String {
+    let mut s = String::from(start);
     for i in 0..2000 {
         if i == 1200 {
             // Not a background: the judge (unlike xterm and the model) does
@@ -167,7 +172,9 @@ fn bulk(k: usize) -> String {
             // blanks all of the pen, xterm and the model its background.)
             2 if i < 1200 => s.push_str("abcdef\x1b[3Dxyz\x1b[K"),
             3 => s.push_str("\x1b[1mbold\x1b[22m \x1b[4munder\x1b[24m"),
-            4 => s.push_str("up\x1b[2A\x1b[2Bdown"),
+            // Moving up bars the model from passing over the lines before:
+            // only in the first half, so that it may pass over some.
+            4 if i < 1000 => s.push_str("up\x1b[2A\x1b[2Bdown"),
             5 => s.push_str("\ttab\tstops"),
             _ => s.push_str("plain words on a line"),
         }
@@ -186,4 +193,20 @@ fn bulk_output_written_in_any_split_restores_the_same_screen_and_scrollback() {
     let splits: [Split; 3] = [|b| vec![b.to_vec()], |b| every(b, 4093), |b| every(b, 997)];
     // The default restore-lines: 500 rows of scrollback.
     same_in_every_split(bulk, bulk_title, &splits, Some(500), b"probe");
+}
+
+#[test]
+fn bulk_output_in_a_scroll_region_written_in_any_split_restores_the_same_screen() {
+    let splits: [Split; 2] = [|b| vec![b.to_vec()], |b| every(b, 4093)];
+    // Rows scrolled out of a region that starts below the top do not go to
+    // the scrollback.
+    let output = |k| bulk_after("\x1b[0m\x1b[H\x1b[2Jtitle row\x1b[3;27r\x1b[27;1H", k);
+    same_in_every_split(output, bulk_title, &splits, None, b"\nprobe");
+}
+
+#[test]
+fn bulk_output_on_the_alternate_screen_written_in_any_split_restores_the_same_screen() {
+    let splits: [Split; 2] = [|b| vec![b.to_vec()], |b| every(b, 4093)];
+    let output = |k| bulk_after("\x1b[0m\x1b[?1049h\x1b[H\x1b[2J", k);
+    same_in_every_split(output, bulk_title, &splits, None, b"\x1b[?1049lprobe");
 }
