@@ -43,6 +43,12 @@ fn less_is_restored_on_the_alternate_screen_in_its_keypad_mode_and_takes_keys() 
             (v.rows[last].clone(), v.cells[last].clone(), v.cursor.1);
         if v == want { Ok(()) } else { Err(diff(&want, &v)) }
     });
+    // less repaints on the connect's SIGWINCH (its prompt is then `:`), and
+    // drops what is typed before it does.
+    fresh.wait_bytes("less's own repaint", mark, |bytes| {
+        let v = view(&judge(ROWS, COLS, bytes));
+        if page(&v, 1) && v.rows[last] == ":" { Ok(()) } else { Err(dump(&v.rows)) }
+    });
     // The cursor keys reach less in the mode it asked for: Down scrolls a
     // line (sent as the application-mode ESC O B).
     fresh.send(b"\x1bOB");
