@@ -302,3 +302,36 @@ fn a_disconnect_hands_back_the_terminal_on_its_primary_screen_with_default_modes
         super::dump(&v.rows)
     );
 }
+
+/// Output cut at the reconnect, in the middle of: an SGR, a UTF-8
+/// character, a title.
+const CUT: [(&[u8], &[u8]); 3] = [
+    (b"\x1b[H\x1b[2Jbefore \x1b[3", b"1mred\x1b[0m after"),
+    (b"\x1b[H\x1b[2Jwide \xe4\xb8", b"\xad after"),
+    (b"\x1b[H\x1b[2Jtitled\x1b]2;half", b" and half\x07 after"),
+];
+
+#[test]
+#[ignore = "product bug (master): output that ends in the middle of a sequence when a \
+            terminal connects is continued on the new terminal without its start: the \
+            repaint does not end with the bytes of the sequence in progress"]
+fn output_cut_mid_sequence_at_the_reconnect_continues_on_the_new_terminal() {
+    for (first, second) in CUT {
+        let world = World::new();
+        let mut term = world.term();
+        let (id, done) = start_steps(&world, &mut term, &[whole(first), whole(second)]);
+        go(&world, 1);
+        super::steps::written(&world, 1);
+        let mut fresh = world.term();
+        let before = view(&judge(ROWS, COLS, first));
+        let restored = round_trip(&world, &mut term, done, &mut fresh, &id, &before);
+        go(&world, 2);
+        let want = view(&judge(ROWS, COLS, &[first, second].concat()));
+        let what = format!("the rest of {:?}", String::from_utf8_lossy(first));
+        fresh.wait_bytes(&what, restored.mark, |bytes| {
+            let got = view(&judge(ROWS, COLS, bytes));
+            if got == want { Ok(()) } else { Err(super::diff(&want, &got)) }
+        });
+        super::disconnect(&world, &mut fresh, &id, restored.done);
+    }
+}
