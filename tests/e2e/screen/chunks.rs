@@ -4,7 +4,10 @@
 //! separate write — gives the same restored screen (and scrollback).
 
 use super::steps::{go, round_trip, start_steps};
-use super::{COLS, PROBE, ROWS, TITLE, assert_same, dump, judge, painting, scrollback, view};
+use super::{
+    COLS, Judge, Look, PROBE, ROWS, TITLE, assert_same, dump, judge, look, painting, scrollback,
+    view,
+};
 use crate::harness::{Term, World};
 
 /// A way to cut output into pieces.
@@ -90,12 +93,40 @@ fn same_in_every_split(
             dump(want),
             dump(&got_rows)
         );
+        if let Some(n) = history {
+            let (want, got) = (scrollback_looks(&mut reference), scrollback_looks(&mut got));
+            let want = &want[want.len().saturating_sub(n)..];
+            let first = want.iter().zip(&got).position(|(w, g)| w != g);
+            assert!(
+                first.is_none() && want.len() == got.len(),
+                "split {}: the colours and attributes of the scrollback, first differing \
+                 row {first:?}",
+                k + 1
+            );
+        }
         reference.process(probe);
         got.process(probe);
         assert_same(&view(&reference), &view(&got), &format!("split {}, then the probe", k + 1));
         (term, done, mark) = (fresh, restored.done, restored.mark);
     }
     super::disconnect(&world, &mut term, &id, done);
+}
+
+/// The cells of each scrollback row, oldest first.
+fn scrollback_looks(judge: &mut Judge) -> Vec<Vec<Look>> {
+    judge.screen_mut().set_scrollback(usize::MAX);
+    let len = judge.screen().scrollback();
+    let cols = judge.screen().size().1.get();
+    let rows = (1..=len)
+        .rev()
+        .map(|offset| {
+            judge.screen_mut().set_scrollback(offset);
+            let screen = judge.screen();
+            (0..cols).map(|c| look(screen.cell(0, c).expect("a cell of the top row"))).collect()
+        })
+        .collect();
+    judge.screen_mut().set_scrollback(0);
+    rows
 }
 
 /// The screen test's painting with a title of its own for step `k`.
