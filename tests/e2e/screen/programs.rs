@@ -1,7 +1,8 @@
 //! Real full-screen programs across a reconnect, at the same size and at
 //! another (issue 3 points 2, 3 and 5): `less` comes back on the alternate
 //! screen in its keypad mode and takes keys; `vi` repaints at the size of
-//! the new terminal; a program that does not repaint is reflowed or padded,
+//! the new terminal, and so does `top`; a program that does not repaint is
+//! reflowed or padded,
 //! nothing lost or doubled.
 
 use super::steps::{go, start_steps, whole};
@@ -206,4 +207,42 @@ fn padded(clear: &str) {
     want.resize(40, String::new());
     assert_eq!(screen, want, "the lines at the top, blank rows under them");
     assert!(history.iter().all(String::is_empty), "no scrollback:\n{}", dump(&history));
+}
+
+#[test]
+fn top_repaints_at_the_size_of_a_narrower_terminal_and_quits_to_the_prompt() {
+    // (procps top does not use the alternate screen.)
+    let world = World::new();
+    let mut term = world.term();
+    let mark = term.mark();
+    let done = term.start("sess sh");
+    let id = term.session_prompt();
+    term.line("top -d 1");
+    // top's summary, a line each (cut to the width; the model's reflow of
+    // the 100-column screen would wrap them over two rows at 60).
+    let top = |rows: u16, cols: u16| {
+        move |bytes: &[u8]| {
+            let v = view(&judge(rows, cols, bytes));
+            let heads = ["top - ", "Tasks:", "%Cpu(s):", "MiB Mem", "MiB Swap"];
+            if v.rows.iter().zip(heads).all(|(r, h)| r.starts_with(h)) {
+                Ok(())
+            } else {
+                Err(dump(&v.rows))
+            }
+        }
+    };
+    term.wait_bytes("top, live", mark, top(ROWS, COLS));
+    super::disconnect(&world, &mut term, &id, done);
+
+    let mut other = Term::open(&world, 20, 60, &[]);
+    let (mark, done) = reconnect(&mut other, &id);
+    other.wait_bytes("top at 20x60", mark, top(20, 60));
+    other.send(b"q");
+    let prompt = format!("[{id}]$");
+    other.wait_bytes("the prompt after q", mark, |bytes| {
+        let v = view(&judge(20, 60, bytes));
+        let last = v.rows.iter().rposition(|r| !r.is_empty());
+        if last.is_some_and(|i| v.rows[i] == prompt) { Ok(()) } else { Err(dump(&v.rows)) }
+    });
+    super::disconnect(&world, &mut other, &id, done);
 }
