@@ -1,6 +1,6 @@
 //! The paper's §4 idioms (Bernstein 1991) on real terminals.
 
-use crate::harness::World;
+use crate::harness::{World, wait_until};
 
 fn connected(world: &World, id: &str) -> bool {
     world.session(id)["connected"].as_bool() == Some(true)
@@ -45,7 +45,8 @@ fn exec_reconnect_switches_and_ends_the_current_session() {
     term.expect_line(&format!("sess: info: reconnecting to {yy}"));
     term.expect_line(&format!("sess: info: successfully connected to {yy}"));
     assert_eq!(term.ask("$PTY"), yy);
-    assert!(world.find(&xx).is_none(), "{xx} ended");
+    // sessd hears of the exit on its own time.
+    wait_until(&format!("sessd forgets {xx}, which ended"), || world.find(&xx).is_none());
 }
 
 #[test]

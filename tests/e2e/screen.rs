@@ -76,29 +76,31 @@ struct View {
     title: Option<String>,
 }
 
+/// How the judge holds `cell`.
+fn look(cell: &vt100::Cell) -> Look {
+    // A blank written as a space and one never written look the same.
+    let text = match cell.contents() {
+        "" if !cell.is_wide_continuation() => " ",
+        text => text,
+    };
+    Look {
+        text: text.to_owned(),
+        wide: cell.is_wide(),
+        fg: cell.fgcolor(),
+        bg: cell.bgcolor(),
+        bold: cell.bold(),
+        dim: cell.dim(),
+        italic: cell.italic(),
+        underline: cell.underline(),
+        inverse: cell.inverse(),
+    }
+}
+
 fn view(judge: &Judge) -> View {
     let s = judge.screen();
     let (rows, cols) = s.size();
     let (rows, cols) = (rows.get(), cols.get());
-    let look = |r, c| {
-        let cell = s.cell(r, c).expect("a cell inside the screen");
-        // A blank written as a space and one never written look the same.
-        let text = match cell.contents() {
-            "" if !cell.is_wide_continuation() => " ",
-            text => text,
-        };
-        Look {
-            text: text.to_owned(),
-            wide: cell.is_wide(),
-            fg: cell.fgcolor(),
-            bg: cell.bgcolor(),
-            bold: cell.bold(),
-            dim: cell.dim(),
-            italic: cell.italic(),
-            underline: cell.underline(),
-            inverse: cell.inverse(),
-        }
-    };
+    let look = |r, c| look(s.cell(r, c).expect("a cell inside the screen"));
     View {
         rows: texts(judge),
         cells: (0..rows).map(|r| (0..cols).map(|c| look(r, c)).collect()).collect(),
@@ -655,3 +657,14 @@ fn the_scroll_region_is_restored() {
     assert_same(&view(&reference), &view(&got), "a line feed at the bottom of the scroll region");
     disconnect(&world, &mut fresh, &id, done);
 }
+
+/// The same output in any split.
+mod chunks;
+/// Random bytes, truncated escapes, huge parameters, query floods.
+mod hostile;
+/// Input modes, attributes the judge cannot see, the margin, the title.
+mod modes;
+/// less, vi and a program that does not repaint, at other sizes.
+mod programs;
+/// Sessions that write prepared output in steps; the reconnect round trip.
+mod steps;

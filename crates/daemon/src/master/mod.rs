@@ -358,6 +358,9 @@ impl Master {
         let now = Instant::now();
         if self.screen.tick(now) {
             self.read_buf = Vec::new();
+            if self.to_pty.is_empty() {
+                self.to_pty = Vec::new();
+            }
             sess_sys::os::give_back_memory();
         }
         if self.term.as_mut().is_some_and(|t| t.detach.expired(now)) {
@@ -466,9 +469,11 @@ impl Master {
         }
         self.screen.feed(data);
         // Answers to the program's terminal queries: a connected terminal
-        // gives its own; while disconnected the model answers.
+        // gives its own; while disconnected the model answers, as far as
+        // the program takes them in (a terminal's input queue is bounded
+        // too: what a program does not read is not kept for ever).
         let replies = self.screen.take_replies();
-        if self.term.is_none() {
+        if self.term.is_none() && self.to_pty.len() < IN_HIGH {
             self.to_pty.extend_from_slice(&replies);
         }
     }

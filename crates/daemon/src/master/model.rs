@@ -301,9 +301,7 @@ pub fn row_of(grid: &Grid<ACell>, line: Line) -> Row {
             };
             let mut text = compact_str::CompactString::default();
             if width != 0 {
-                // The emulator keeps a tab as '\t' in the cell it started
-                // at; on screen it is blank.
-                text.push(if c.c == '\t' { ' ' } else { c.c });
+                text.push(c.c);
                 text.extend(c.zerowidth().into_iter().flatten());
             }
             Cell { text, width, style: style(c) }

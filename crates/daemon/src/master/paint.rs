@@ -55,14 +55,25 @@ pub struct Row {
     pub wrapped: bool,
 }
 
+impl Cell {
+    /// A blank: a space, the right half of a wide character, or a tab the
+    /// cursor jumped over (the emulator keeps `\t` in its first cell, for
+    /// copying).
+    fn is_space(&self) -> bool {
+        matches!(self.text.as_str(), " " | "" | "\t")
+    }
+
+    /// What to write for the cell: a blank is written as a space (a tab
+    /// would move the cursor to the next tab stop).
+    fn glyph(&self) -> &str {
+        if self.is_space() { " " } else { &self.text }
+    }
+}
+
 impl Row {
     /// Nothing to paint: blanks in the default style, not wrapped.
     pub fn is_blank(&self) -> bool {
-        !self.wrapped
-            && self
-                .cells
-                .iter()
-                .all(|c| (c.text == " " || c.text.is_empty()) && c.style == Style::default())
+        !self.wrapped && self.cells.iter().all(|c| c.is_space() && c.style == Style::default())
     }
 }
 
@@ -145,7 +156,7 @@ pub fn write_row(out: &mut String, row: &Row, style: &mut Style, min: usize) {
     let end = row
         .cells
         .iter()
-        .rposition(|c| !(c.text == " " || c.text.is_empty()) || c.style != Style::default())
+        .rposition(|c| !c.is_space() || c.style != Style::default())
         .map_or(0, |i| i + 1)
         .max(min.min(row.cells.len()));
     // A soft-wrapped row must be written in full, so that the terminal wraps
@@ -157,7 +168,7 @@ pub fn write_row(out: &mut String, row: &Row, style: &mut Style, min: usize) {
         }
         sgr(out, style, &c.style);
         *style = c.style;
-        out.push_str(if c.text.is_empty() { " " } else { &c.text });
+        out.push_str(c.glyph());
     }
 }
 
@@ -197,4 +208,23 @@ pub fn write_history<R: Paint>(
         out.push('\n');
     }
     out.push_str("\x1b[H");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cell(text: &str) -> Cell {
+        Cell { text: text.into(), width: 1, style: Style::default() }
+    }
+
+    #[test]
+    fn a_tab_the_cursor_jumped_over_is_painted_as_a_blank() {
+        let cells = ["a", "\t", " ", " ", "b", "\t", " "].map(cell).to_vec();
+        let mut out = String::new();
+        write_row(&mut out, &Row { cells, wrapped: false }, &mut Style::default(), 0);
+        assert_eq!(out, "a   b");
+        let blank = Row { cells: vec![cell("\t"), cell(" ")], wrapped: false };
+        assert!(blank.is_blank());
+    }
 }
