@@ -152,9 +152,6 @@ fn a_painting_written_in_any_split_restores_the_same_screen() {
 }
 
 #[test]
-#[ignore = "product bug: vte 0.15.0 (the model's parser) drops the character after a UTF-8 \
-            sequence split across two reads (alacritty/vte#159); master/screen.rs must hold \
-            back an incomplete trailing UTF-8 sequence"]
 fn characters_cut_between_writes_restore_the_same_screen() {
     let splits: [Split; 2] = [|b| vec![b.to_vec()], inside_characters];
     same_in_every_split(characters, characters_title, &splits, None, b"probe");

@@ -39,8 +39,6 @@ fn each_input_mode_and_mouse_protocol_is_restored_as_the_program_last_set_it() {
 }
 
 #[test]
-#[ignore = "product bug (master/screen.rs repaint): modes are written only where they \
-            differ from the default, so a terminal that connects in another state keeps it"]
 fn a_terminal_left_in_other_modes_is_set_to_the_sessions() {
     let world = World::new();
     let paint = "\x1b[H\x1b[2Jplain screen, default modes";
@@ -278,9 +276,6 @@ fn a_title_set_by_osc_0_with_st_and_utf8_text_is_restored() {
 }
 
 #[test]
-#[ignore = "missing (master or signaller): a disconnect hands the terminal back as the program \
-            left it — on the alternate screen, cursor hidden, input modes on — where tmux and \
-            screen leave the alternate screen and reset the modes they find on"]
 fn a_disconnect_hands_back_the_terminal_on_its_primary_screen_with_default_modes() {
     let world = World::new();
     let paint = "\x1b[H\x1b[2Jprimary\x1b[?1049h\x1b[Halternate\
@@ -312,9 +307,6 @@ const CUT: [(&[u8], &[u8]); 3] = [
 ];
 
 #[test]
-#[ignore = "product bug (master): output that ends in the middle of a sequence when a \
-            terminal connects is continued on the new terminal without its start: the \
-            repaint does not end with the bytes of the sequence in progress"]
 fn output_cut_mid_sequence_at_the_reconnect_continues_on_the_new_terminal() {
     for (first, second) in CUT {
         let world = World::new();

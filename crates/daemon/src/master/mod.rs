@@ -664,8 +664,11 @@ impl Master {
     }
 
     fn disconnect(&mut self, end: End) {
-        if let Some(term) = self.term.take() {
+        if let Some(mut term) = self.term.take() {
             info!(?end, "disconnected");
+            if term.live {
+                let _ = term.write(&self.screen.leave());
+            }
             term.release(end);
             self.notify_watchers();
         }
@@ -692,6 +695,9 @@ impl Master {
         while self.pty_open && Instant::now() < deadline && self.read_pty() {}
         let status = self.exit_status.unwrap_or(0);
         if let Some(mut term) = self.term.take() {
+            if term.live {
+                let _ = term.write(&self.screen.leave());
+            }
             let flush_until = Instant::now() + Duration::from_secs(2);
             while term.has_queued() && Instant::now() < flush_until {
                 let mut pfd = [PollFd::new(term.output(), PollFlags::POLLOUT)];

@@ -91,6 +91,10 @@ pub struct Model {
     /// has changed since the last reset.
     lossy: bool,
     history: usize,
+    /// The start of a UTF-8 character cut at the end of the last bytes,
+    /// held back until the rest comes: vte 0.15 loses the character after
+    /// one cut between two calls (alacritty/vte#159).
+    cut: Vec<u8>,
 }
 
 impl Model {
@@ -98,14 +102,35 @@ impl Model {
     pub fn new(size: WinSize, history: usize, listener: Listener) -> Model {
         let config = Config { scrolling_history: history, ..Config::default() };
         let term = Term::new(config, &Size(size), listener);
-        Model { term, parser: Processor::new(), region: None, lossy: false, history }
+        Model {
+            term,
+            parser: Processor::new(),
+            region: None,
+            lossy: false,
+            history,
+            cut: Vec::new(),
+        }
     }
 
     /// Parses output (any split of the stream gives the same screen).
     pub fn advance(&mut self, bytes: &[u8]) {
+        let joined;
+        let bytes = if self.cut.is_empty() {
+            bytes
+        } else {
+            joined = [std::mem::take(&mut self.cut).as_slice(), bytes].concat();
+            &joined
+        };
+        let (now, later) = bytes.split_at(bytes.len() - cut_char(bytes));
         let mut handler =
             Tracking { term: &mut self.term, region: &mut self.region, lossy: &mut self.lossy };
-        self.parser.advance(&mut handler, bytes);
+        self.parser.advance(&mut handler, now);
+        self.cut.extend_from_slice(later);
+    }
+
+    /// A UTF-8 character begun and not finished: its bytes so far.
+    pub fn unfinished(&self) -> &[u8] {
+        &self.cut
     }
 
     /// Changes how many lines of scrollback are kept.
@@ -131,6 +156,13 @@ impl Model {
         self.term.resize(size);
     }
 
+    /// What hands a terminal back as a shell expects it: off the alternate
+    /// screen, the modes this screen changed back to their defaults, the
+    /// cursor shown, the whole screen scrollable, the pen reset.
+    pub fn leave(&self) -> String {
+        leave(*self.term.mode(), self.region.is_some())
+    }
+
     /// Whether a repaint carries everything this model holds, so that a
     /// fresh model fed that repaint would go on exactly like this one.
     pub fn repaint_is_whole(&self) -> bool {
@@ -139,6 +171,7 @@ impl Model {
         let restored = MODES.iter().fold(TermMode::SHOW_CURSOR, |m, f| m | f.0);
         let changed = *self.term.mode() ^ TermMode::default();
         !self.lossy
+            && self.cut.is_empty()
             && restored.contains(changed)
             && !self.parser.sync_timeout().pending_timeout()
             && self.term.grid().cursor.template.hyperlink().is_none()
@@ -193,16 +226,12 @@ impl Model {
             cup(&mut out, row, col);
         }
         paint::sgr(&mut out, &Style::default(), &style(&cursor.template));
+        // Every mode, set or reset: the terminal may come in any state.
         let mode = *self.term.mode();
-        let default = TermMode::default();
         for (flag, set, reset) in MODES {
-            if mode.contains(flag) != default.contains(flag) {
-                out.push_str(if mode.contains(flag) { set } else { reset });
-            }
+            out.push_str(if mode.contains(flag) { set } else { reset });
         }
-        if !mode.contains(TermMode::SHOW_CURSOR) {
-            out.push_str("\x1b[?25l");
-        }
+        out.push_str(if mode.contains(TermMode::SHOW_CURSOR) { "\x1b[?25h" } else { "\x1b[?25l" });
         if let Some(title) = title {
             let _ = write!(out, "\x1b]2;{}\x07", title.replace(['\x07', '\x1b'], ""));
         }
@@ -245,6 +274,41 @@ impl Model {
         *self.term.grid_mut() = alt;
         r
     }
+}
+
+/// The length of an unfinished UTF-8 character at the end of `bytes`.
+fn cut_char(bytes: &[u8]) -> usize {
+    for back in 1..=bytes.len().min(3) {
+        let len = match bytes[bytes.len() - back] {
+            0x80..=0xbf => continue,
+            0xc0..=0xdf => 2,
+            0xe0..=0xef => 3,
+            0xf0..=0xf7 => 4,
+            _ => return 0,
+        };
+        return if len > back { back } else { 0 };
+    }
+    0
+}
+
+/// See [`Model::leave`]; for a screen in `mode`, with a scroll region or not.
+pub fn leave(mode: TermMode, region: bool) -> String {
+    let mut out = String::new();
+    if mode.contains(TermMode::ALT_SCREEN) {
+        out.push_str("\x1b[?1049l");
+    }
+    let default = TermMode::default();
+    for (flag, set, reset) in MODES {
+        if mode.contains(flag) != default.contains(flag) {
+            out.push_str(if default.contains(flag) { set } else { reset });
+        }
+    }
+    if region {
+        // DECSTBM homes the cursor: keep it where it is.
+        out.push_str("\x1b7\x1b[r\x1b8");
+    }
+    out.push_str("\x1b[0m\x1b[?25h");
+    out
 }
 
 /// A cell colour in the paint model.
@@ -394,6 +458,32 @@ fn paint_rows(out: &mut String, rows: &[Row], cursor: (usize, usize)) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unfinished_characters_are_found() {
+        assert_eq!(cut_char(b"abc"), 0);
+        assert_eq!(cut_char("é".as_bytes()), 0);
+        assert_eq!(cut_char(&"é".as_bytes()[..1]), 1);
+        assert_eq!(cut_char(&"中".as_bytes()[..2]), 2);
+        assert_eq!(cut_char(&"😀".as_bytes()[..3]), 3);
+        assert_eq!(cut_char(&"😀".as_bytes()[..1]), 1);
+        assert_eq!(cut_char(b"x\x80\x80\x80"), 0);
+        assert_eq!(cut_char(b""), 0);
+    }
+
+    #[test]
+    fn a_character_cut_between_reads_is_kept_whole() {
+        let size = WinSize { rows: 3, cols: 20 };
+        let text = "[é©oé中文".as_bytes();
+        for cut in 1..text.len() {
+            let mut model = Model::new(size, 0, Listener::default());
+            model.advance(&text[..cut]);
+            model.advance(&text[cut..]);
+            let shown: String =
+                row_of(model.term.grid(), Line(0)).cells.iter().map(|c| c.text.as_str()).collect();
+            assert!(shown.starts_with("[é©oé中文"), "cut at {cut}: {shown:?}");
+        }
+    }
 
     #[test]
     fn grid_rows_paint_as_their_copies_do() {

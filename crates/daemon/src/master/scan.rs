@@ -61,7 +61,15 @@ pub struct Scan {
     /// CR LF line feeds since the last barrier.
     pub line_feeds: usize,
     scanned: usize,
+    /// The bytes of the sequence in progress (empty at rest, or when it
+    /// grew past [`UNFINISHED_MAX`]).
+    unfinished: Vec<u8>,
+    /// The sequence in progress outgrew [`UNFINISHED_MAX`].
+    overlong: bool,
 }
+
+/// The longest sequence in progress kept to be replayed.
+const UNFINISHED_MAX: usize = OSC_MAX + 64;
 
 impl Default for Scan {
     fn default() -> Self {
@@ -73,6 +81,8 @@ impl Default for Scan {
             barrier_end: 0,
             line_feeds: 0,
             scanned: 0,
+            unfinished: Vec::new(),
+            overlong: false,
         }
     }
 }
@@ -98,9 +108,17 @@ impl Scan {
         self.scanned = 0;
     }
 
+    /// The start of the escape sequence the output is in the middle of
+    /// (empty at rest, or if it is too long to replay).
+    pub fn unfinished(&self) -> &[u8] {
+        if self.overlong || self.at_rest() { &[] } else { &self.unfinished }
+    }
+
     /// Looks at the next chunk of output.
     pub fn chunk(&mut self, bytes: &[u8]) -> Chunk {
         let mut chunk = Chunk::default();
+        // Where the sequence in progress began in this chunk (0: before it).
+        let mut begun = 0;
         let mut i = 0;
         while i < bytes.len() {
             if self.state == State::Ground {
@@ -123,7 +141,14 @@ impl Scan {
             let byte = bytes[i];
             let at = self.scanned + i;
             let in_osc = self.state == State::Osc;
-            match self.step(byte) {
+            let effect = self.step(byte);
+            if byte == 0x1b || self.state == State::Ground {
+                // A sequence begins (ESC), or none is in progress.
+                begun = i;
+                self.unfinished.clear();
+                self.overlong = false;
+            }
+            match effect {
                 Effect::None => {}
                 Effect::LineFeed => self.line_feeds += 1,
                 Effect::Barrier => {
@@ -144,6 +169,13 @@ impl Scan {
             i += 1;
         }
         self.scanned += bytes.len();
+        if !self.at_rest() && !self.overlong {
+            self.unfinished.extend_from_slice(&bytes[begun..]);
+            if self.unfinished.len() > UNFINISHED_MAX {
+                self.overlong = true;
+                self.unfinished = Vec::new();
+            }
+        }
         chunk
     }
 
@@ -378,6 +410,23 @@ mod tests {
         assert!(!s.at_rest());
         s.chunk(b"tle\x1b\\");
         assert!(s.at_rest());
+    }
+
+    #[test]
+    fn the_sequence_in_progress_is_kept() {
+        let mut s = Scan::default();
+        s.chunk(b"text \x1b[31mred\x1b[");
+        assert_eq!(s.unfinished(), b"\x1b[");
+        s.chunk(b"4");
+        assert_eq!(s.unfinished(), b"\x1b[4");
+        s.chunk(b"m more \x1b]2;ti");
+        assert_eq!(s.unfinished(), b"\x1b]2;ti");
+        s.chunk(b"tle\x07");
+        assert_eq!(s.unfinished(), b"");
+        let mut long = b"\x1b]2;".to_vec();
+        long.resize(UNFINISHED_MAX + 10, b'x');
+        s.chunk(&long);
+        assert_eq!(s.unfinished(), b"", "too long to replay");
     }
 
     #[test]

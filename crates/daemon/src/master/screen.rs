@@ -235,13 +235,28 @@ impl Screen {
 
     /// The bytes that make a terminal of the screen's size show the
     /// scrollback tail and then exactly this screen.
+    ///
+    /// It ends with the start of what the program is in the middle of
+    /// writing (an escape sequence, a UTF-8 character), so that the rest,
+    /// live, completes it on the new terminal.
     pub fn repaint(&mut self) -> Vec<u8> {
         self.parse();
         if self.model.is_none() && !self.asleep.is_empty() {
             return self.asleep.clone();
         }
         let (restore_lines, title) = (self.restore_lines, self.title());
-        self.model().repaint(restore_lines, title.as_deref())
+        let model = self.model();
+        let mut out = model.repaint(restore_lines, title.as_deref());
+        out.extend_from_slice(model.unfinished());
+        out.extend_from_slice(self.scan.unfinished());
+        out
+    }
+
+    /// The bytes that hand a terminal back in the state a shell expects
+    /// ([`Model::leave`]).
+    pub fn leave(&mut self) -> Vec<u8> {
+        self.parse();
+        self.model().leave().into_bytes()
     }
 
     /// The scrollback tail and the primary screen as plain lines with their

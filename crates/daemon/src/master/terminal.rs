@@ -92,7 +92,8 @@ impl Terminal {
 
     /// Ends the connection: the fds get their flags back and are closed,
     /// then the signaller hears why.
-    pub fn release(self, end: End) {
+    pub fn release(mut self, end: End) {
+        let _ = self.flush();
         let mut conn = self.restore();
         let _ = conn.send(&Event::Ended(end));
     }
