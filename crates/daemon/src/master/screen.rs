@@ -34,7 +34,7 @@ const CELL_BYTES: usize = std::mem::size_of::<alacritty_terminal::term::cell::Ce
 pub struct Screen {
     /// The model, while awake.
     model: Option<Model>,
-    /// While asleep: the repaint that recreates the model.
+    /// While asleep: the repaint that recreates the model, compressed.
     asleep: Vec<u8>,
     size: WinSize,
     reported: Listener,
@@ -84,7 +84,8 @@ impl Screen {
         if self.model.is_none() {
             let history = self.history_lines(self.size.cols);
             let mut model = Model::new(self.size, history, self.reported.clone());
-            model.advance(&std::mem::take(&mut self.asleep));
+            model.advance(&self.asleep_repaint());
+            self.asleep = Vec::new();
             self.model = Some(model);
         }
         self.model.as_mut().expect("just made")
@@ -158,8 +159,16 @@ impl Screen {
         fresh.advance(&repaint);
         if fresh.repaint(restore_lines, title.as_deref()) == repaint {
             self.model = None;
-            self.asleep = repaint;
+            self.asleep = lz4_flex::compress_prepend_size(&repaint);
         }
+    }
+
+    /// The repaint a sleeping screen keeps (empty for a screen never used).
+    fn asleep_repaint(&self) -> Vec<u8> {
+        if self.asleep.is_empty() {
+            return Vec::new();
+        }
+        lz4_flex::decompress_size_prepended(&self.asleep).expect("compressed here")
     }
 
     /// Whether the model sleeps.
@@ -242,7 +251,7 @@ impl Screen {
     pub fn repaint(&mut self) -> Vec<u8> {
         self.parse();
         if self.model.is_none() && !self.asleep.is_empty() {
-            return self.asleep.clone();
+            return self.asleep_repaint();
         }
         let (restore_lines, title) = (self.restore_lines, self.title());
         let model = self.model();
@@ -532,6 +541,16 @@ mod tests {
         assert!(screen.sleeping());
         assert!(screen.asleep.len() < 200, "{} bytes", screen.asleep.len());
         assert_eq!(screen.due(), None);
+
+        // A full screen and 500 lines of scrollback keep a few KiB.
+        for i in 0..600 {
+            screen.feed(format!("\x1b[3{}mline {i}\x1b[0m: some text\r\n", i % 8).as_bytes());
+        }
+        let repaint = screen.repaint();
+        assert!(screen.tick(screen.last_output + SLEEP_AFTER));
+        assert!(screen.sleeping());
+        assert!(screen.asleep.len() * 4 < repaint.len(), "{} bytes", screen.asleep.len());
+        assert_eq!(screen.repaint(), repaint);
     }
 
     #[test]
