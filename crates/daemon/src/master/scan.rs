@@ -326,9 +326,11 @@ fn text_len(bytes: &[u8]) -> usize {
     for word in bytes.chunks_exact(8) {
         let x = u64::from_le_bytes(word.try_into().expect("eight bytes"));
         // A byte below 0x20 borrows into its high bit; bytes with the
-        // high bit already set are masked out by `!x`.
-        if x.wrapping_sub(LOW * 0x20) & !x & HIGH != 0 {
-            break;
+        // high bit already set are masked out by `!x`. Borrows can mark
+        // bytes after the first such byte too, never before it.
+        let found = x.wrapping_sub(LOW * 0x20) & !x & HIGH;
+        if found != 0 {
+            return n + found.trailing_zeros() as usize / 8;
         }
         n += 8;
     }
