@@ -46,6 +46,8 @@ pub struct Screen {
     pending: Vec<u8>,
     pending_since: Option<Instant>,
     last_output: Instant,
+    /// The model could not sleep: no use trying again before it changes.
+    restless: bool,
     batch: usize,
     /// Bytes passed over undrawn, for the tests.
     #[cfg(test)]
@@ -66,6 +68,7 @@ impl Screen {
             pending: Vec::new(),
             pending_since: None,
             last_output: Instant::now(),
+            restless: false,
             batch: BATCH,
             #[cfg(test)]
             passed_over: 0,
@@ -94,6 +97,7 @@ impl Screen {
     /// Feeds program output; any split of the stream gives the same screen.
     pub fn feed(&mut self, bytes: &[u8]) {
         self.last_output = Instant::now();
+        self.restless = false;
         let at_rest = self.scan.at_rest();
         let before = (self.scan.barrier_end, self.scan.line_feeds);
         let chunk = self.scan.chunk(bytes);
@@ -119,6 +123,7 @@ impl Screen {
     pub fn due(&self) -> Option<Instant> {
         match self.pending_since {
             Some(since) => Some(since + PARSE_DELAY),
+            None if self.restless => None,
             None => self.model.as_ref().map(|_| self.last_output + SLEEP_AFTER),
         }
     }
@@ -145,9 +150,9 @@ impl Screen {
     }
 
     /// Drops the model, keeping its repaint, if the repaint recreates it
-    /// exactly; otherwise stays awake (and asks again later).
+    /// exactly; otherwise stays awake until output or a resize changes it.
     fn sleep(&mut self) {
-        self.last_output = Instant::now();
+        self.restless = true;
         let (restore_lines, title) = (self.restore_lines, self.title());
         let Some(model) = self.model.as_mut() else { return };
         if !self.scan.at_rest() || !model.repaint_is_whole() {
@@ -234,6 +239,7 @@ impl Screen {
         if size == self.size && self.model.is_none() {
             return;
         }
+        self.restless = false;
         self.parse();
         let history = self.history_lines(size.cols);
         let model = self.model();
@@ -522,6 +528,7 @@ mod tests {
             screen.parse();
             screen.sleep();
             assert!(!screen.sleeping(), "{lossy:?}");
+            assert_eq!(screen.due(), None, "no use trying again before output");
             screen.feed(b"\x1bc");
             screen.sleep();
             assert!(screen.sleeping(), "{lossy:?} then RIS");
