@@ -34,8 +34,10 @@ const CELL_BYTES: usize = std::mem::size_of::<alacritty_terminal::term::cell::Ce
 pub struct Screen {
     /// The model, while awake.
     model: Option<Model>,
-    /// While asleep: the repaint that recreates the model, compressed.
+    /// While asleep: the repaint that recreates the model, compressed, and
+    /// what hands a terminal back from it ([`Model::leave`]).
     asleep: Vec<u8>,
+    asleep_leave: String,
     size: WinSize,
     reported: Listener,
     restore_lines: usize,
@@ -60,6 +62,7 @@ impl Screen {
         Screen {
             model: None,
             asleep: Vec::new(),
+            asleep_leave: crate::master::model::leave(Default::default(), false),
             size,
             reported: Listener::default(),
             restore_lines,
@@ -154,15 +157,16 @@ impl Screen {
     fn sleep(&mut self) {
         self.restless = true;
         let (restore_lines, title) = (self.restore_lines, self.title());
+        let history = self.history_lines(self.size.cols);
         let Some(model) = self.model.as_mut() else { return };
         if !self.scan.at_rest() || !model.repaint_is_whole() {
             return;
         }
         let repaint = model.repaint(restore_lines, title.as_deref());
-        let history = self.history_lines(self.size.cols);
         let mut fresh = Model::new(self.size, history, self.reported.clone());
         fresh.advance(&repaint);
         if fresh.repaint(restore_lines, title.as_deref()) == repaint {
+            self.asleep_leave = model.leave();
             self.model = None;
             self.asleep = lz4_flex::compress_prepend_size(&repaint);
         }
@@ -271,7 +275,10 @@ impl Screen {
     /// ([`Model::leave`]).
     pub fn leave(&mut self) -> Vec<u8> {
         self.parse();
-        self.model().leave().into_bytes()
+        match &self.model {
+            Some(model) => model.leave().into_bytes(),
+            None => self.asleep_leave.clone().into_bytes(),
+        }
     }
 
     /// The scrollback tail and the primary screen as plain lines with their
@@ -533,6 +540,17 @@ mod tests {
             screen.sleep();
             assert!(screen.sleeping(), "{lossy:?} then RIS");
         }
+    }
+
+    #[test]
+    fn a_sleeping_screen_hands_a_terminal_back_without_waking() {
+        let mut screen = fed(b"\x1b[?2004h\x1b[?1h\x1b=\x1b[?25l\x1b[2;4rtext");
+        let awake = screen.leave();
+        assert!(String::from_utf8_lossy(&awake).contains("\x1b[?2004l"));
+        screen.sleep();
+        assert!(screen.sleeping());
+        assert_eq!(screen.leave(), awake);
+        assert!(screen.sleeping());
     }
 
     #[test]
