@@ -163,6 +163,21 @@ impl Signaller {
         }
     }
 
+    /// The live master of `target` when it is an id: its socket is named
+    /// by it, so sessd need not be asked. `None` sends the caller to sessd:
+    /// a name, no live master, or no sessd (which the caller then starts,
+    /// so that its policies run again).
+    fn master_by_id(&self, target: &str) -> Result<Option<Conn>, Failure> {
+        if !sess_proto::is_id(target) {
+            return Ok(None);
+        }
+        self.dirs.ensure_runtime()?;
+        if std::os::unix::net::UnixStream::connect(self.dirs.daemon_socket()).is_err() {
+            return Ok(None);
+        }
+        Ok(Conn::connect(&self.dirs.master_socket(target)).ok())
+    }
+
     /// Hands the terminal to the master of `target`.
     fn connect(&mut self, target: &str, force: bool) -> Result<Conn, Failure> {
         let missing = || {
@@ -171,17 +186,23 @@ impl Signaller {
             ))
             .with_status(NO_TARGET)
         };
-        let mut daemon = Daemon::connect(&self.dirs)?;
-        let id = match daemon.call(&Request::Resolve { target: target.to_owned() })? {
-            Reply::Session(info) => info.id,
-            Reply::Refused(Refusal::NoSuchSession) => return Err(missing()),
-            Reply::Refused(refusal) => return Err(Failure::refused(target, refusal)),
-            other => {
-                return Err(Failure::fatal(format!("unexpected answer from sessd: {other:?}")));
+        let mut conn = match self.master_by_id(target)? {
+            Some(conn) => conn,
+            None => {
+                let mut daemon = Daemon::connect(&self.dirs)?;
+                let id = match daemon.call(&Request::Resolve { target: target.to_owned() })? {
+                    Reply::Session(info) => info.id,
+                    Reply::Refused(Refusal::NoSuchSession) => return Err(missing()),
+                    Reply::Refused(refusal) => return Err(Failure::refused(target, refusal)),
+                    other => {
+                        let other = format!("unexpected answer from sessd: {other:?}");
+                        return Err(Failure::fatal(other));
+                    }
+                };
+                drop(daemon);
+                Conn::connect(&self.dirs.master_socket(&id)).map_err(|_| missing())?
             }
         };
-        drop(daemon);
-        let mut conn = Conn::connect(&self.dirs.master_socket(&id)).map_err(|_| missing())?;
         self.raw.enter()?;
         let spec = AttachSpec {
             size: terminal_size(),

@@ -27,17 +27,7 @@ pub fn first_free_id(used: &HashSet<String>) -> Option<String> {
     all_ids().find(|id| !used.contains(id))
 }
 
-/// Whether `s` has the shape of an id.
-pub fn is_id(s: &str) -> bool {
-    let b = s.as_bytes();
-    let letter = |c: &u8| c.is_ascii_lowercase();
-    let hex = |c: &u8| HEX.contains(c);
-    match b {
-        [a, x] => letter(a) && hex(x),
-        [a, x, y] => letter(a) && hex(x) && hex(y),
-        _ => false,
-    }
-}
+pub use sess_proto::is_id;
 
 /// Sort key for ids: shorter first, then byte order.
 pub fn id_order(id: &str) -> (usize, &str) {

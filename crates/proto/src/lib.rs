@@ -18,3 +18,15 @@ pub mod msg;
 
 pub use frame::{DecodeError, Hello, MAX_FRAME, VERSION};
 pub use msg::*;
+
+/// Whether `s` has the shape of a session id (SPEC §1): a lowercase letter
+/// and one or two hex digits. Names never have it.
+pub fn is_id(s: &str) -> bool {
+    let letter = |c: &u8| c.is_ascii_lowercase();
+    let hex = |c: &u8| c.is_ascii_digit() || (b'a'..=b'f').contains(c);
+    match s.as_bytes() {
+        [a, x] => letter(a) && hex(x),
+        [a, x, y] => letter(a) && hex(x) && hex(y),
+        _ => false,
+    }
+}

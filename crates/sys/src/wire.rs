@@ -1,8 +1,9 @@
 //! Blocking framed connections over Unix sockets, as clients use them.
 //!
-//! A [`Conn`] exchanges [`Hello`]s on connect, checks that the peer runs as
-//! our uid (SO_PEERCRED), and then sends and receives whole frames, with
-//! terminal fds attached where asked.
+//! A [`Conn`] checks that the peer runs as our uid (SO_PEERCRED), sends its
+//! [`Hello`] on connect and checks the peer's before the first answer (so a
+//! request need not wait a round trip for it), and then sends and receives
+//! whole frames, with terminal fds attached where asked.
 
 use nix::sys::socket::{ControlMessage, MsgFlags, getsockopt, sendmsg, sockopt};
 use serde::{Serialize, de::DeserializeOwned};
@@ -37,6 +38,8 @@ pub fn peer_allowed(uid: u32) -> bool {
 
 pub struct Conn {
     stream: UnixStream,
+    /// The peer's hello is still to be read (before its first answer).
+    hello_due: bool,
 }
 
 impl Conn {
@@ -47,9 +50,9 @@ impl Conn {
         if !peer_allowed(uid) {
             return Err(WireError::Stranger(uid));
         }
-        let mut conn = Conn { stream };
+        let mut conn = Conn { stream, hello_due: false };
         conn.send(&Hello::current())?;
-        conn.recv::<Hello>()?.check()?;
+        conn.hello_due = true;
         Ok(conn)
     }
 
@@ -58,7 +61,18 @@ impl Conn {
     }
 
     pub fn send<T: Serialize>(&mut self, msg: &T) -> Result<(), WireError> {
-        self.stream.write_all(&frame::encode(msg))?;
+        match self.stream.write_all(&frame::encode(msg)) {
+            Ok(()) => Ok(()),
+            // A peer of another version says so in its hello, then closes.
+            Err(e) => Err(self.hello().err().unwrap_or(e.into())),
+        }
+    }
+
+    /// Reads and checks the peer's hello, if it is still due.
+    fn hello(&mut self) -> Result<(), WireError> {
+        if std::mem::take(&mut self.hello_due) {
+            self.recv_frame::<Hello>()?.check()?;
+        }
         Ok(())
     }
 
@@ -80,15 +94,23 @@ impl Conn {
                 None,
             ) {
                 Err(nix::errno::Errno::EINTR) => continue,
-                other => break other.map_err(io::Error::from)?,
+                other => break other.map_err(io::Error::from),
             }
         };
-        self.stream.write_all(&bytes[sent..])?;
-        Ok(())
+        match sent.and_then(|sent| self.stream.write_all(&bytes[sent..])) {
+            Ok(()) => Ok(()),
+            Err(e) => Err(self.hello().err().unwrap_or(e.into())),
+        }
     }
 
-    /// Receives one frame. A clean close before a frame starts is `Closed`.
+    /// Receives one frame (after the peer's hello). A clean close before a
+    /// frame starts is `Closed`.
     pub fn recv<T: DeserializeOwned>(&mut self) -> Result<T, WireError> {
+        self.hello()?;
+        self.recv_frame()
+    }
+
+    fn recv_frame<T: DeserializeOwned>(&mut self) -> Result<T, WireError> {
         let mut header = [0u8; HEADER];
         match self.stream.read_exact(&mut header) {
             Ok(()) => {}
