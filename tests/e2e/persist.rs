@@ -559,3 +559,36 @@ fn the_boot_hooks_run_sessd_boot_and_the_units_kill_only_sessd() {
     let line = cron.lines().find(|l| !l.starts_with('#')).expect("a crontab line");
     assert!(line.starts_with("@reboot ") && line.ends_with("sessd --boot"), "{line}");
 }
+
+#[test]
+fn a_session_whose_master_is_killed_comes_back_per_restart_style() {
+    let world = World::new();
+    let shell = world.detached_shell();
+    let kept = create(&world, "kept", &["sleep", "100000"]);
+    let never = create(&world, "never", &["sleep", "100000"]);
+    set(&world, "never", "restart-style", "never");
+    let before = |id: &str| {
+        let s = world.session(id);
+        (json_pid(&s, "master_pid"), json_pid(&s, "pid"))
+    };
+    let old: Vec<(i32, i32)> = [&shell, &kept, &never].iter().map(|id| before(id)).collect();
+    for (master, _) in &old {
+        signal(*master, Signal::SIGKILL);
+    }
+    for (id, (master, program)) in [&shell, &kept].into_iter().zip(&old) {
+        wait_until("the lost session runs again under a new master", || {
+            world.find(id).is_some_and(|s| {
+                s["state"] == "running"
+                    && s["master_pid"].as_i64().is_some_and(|m| m != i64::from(*master))
+            })
+        });
+        let (new_master, new_program) = before(id);
+        assert!(alive(new_master) && alive(new_program), "{id} runs again");
+        assert_ne!(new_program, *program, "{id}'s program was started again");
+    }
+    assert_eq!(world.session(&shell)["command"][0], "sh");
+    wait_until("the `never` session stays stopped", || {
+        world.find(&never).is_some_and(|s| s["state"] == "stopped")
+    });
+    assert!(log(&world).contains("session's master is gone; the session comes back"));
+}

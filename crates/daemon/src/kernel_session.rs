@@ -18,6 +18,13 @@ pub fn members(sid: Pid) -> Vec<Pid> {
         .collect()
 }
 
+/// Whether `pid` has ended (gone, or a zombie waiting for its parent).
+pub fn ended(pid: Pid) -> bool {
+    procfs::process::Process::new(pid.as_raw())
+        .and_then(|p| p.stat())
+        .map_or(true, |stat| stat.state == 'Z')
+}
+
 /// Sends `sig` to every member of the kernel session `sid`; returns how
 /// many there were.
 pub fn signal_all(sid: Pid, sig: Signal) -> usize {

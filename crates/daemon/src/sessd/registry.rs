@@ -424,15 +424,28 @@ impl Registry {
                 }
             }
             registry.who(|w| w.ended(&id, WhoState::Exit));
+            // A master that dies without a last word closes its sockets
+            // before it is gone: give it a moment to be.
+            let pid = nix::unistd::Pid::from_raw(master as i32);
+            let goodbye = last.as_ref().is_some_and(|last| last.exit_status.is_some());
+            for _ in 0..100 {
+                if goodbye || crate::kernel_session::ended(pid) {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
             if registry.ended(&id, master, last).await {
                 registry.relaunch(&id).await;
             }
         });
     }
 
-    /// A master has gone: kept sessions stay, `stopped`; others vanish.
-    /// True when the session is to be respawned at once (`immediately`: the
-    /// first run and at most 5 respawns within a minute).
+    /// A master has gone. When its program ended, kept sessions stay,
+    /// `stopped`; others vanish. When the master died without a last word
+    /// (killed, crashed: no exit status), the session was lost while
+    /// running and comes back per `restart-style`, as at sessd's start.
+    /// True when the session is to be started again at once (`immediately`,
+    /// or lost: the first run and at most 5 more within a minute).
     async fn ended(&self, id: &str, master: u32, last: Option<SessionInfo>) -> bool {
         let mut book = self.book.lock().await;
         if book.live.get(id) != Some(&master) {
@@ -444,16 +457,28 @@ impl Registry {
             return false;
         }
         let Some(record) = book.records.get(id) else { return false };
-        let respawn = record.keep
-            && record.attributes.restart_style == RestartStyle::Immediately
-            && matches!(record.desired, Desired::Running | Desired::Suspended);
+        // Without a last word from a master that has ended (a watch cut
+        // while the master lives is no loss).
+        let lost = last.as_ref().is_none_or(|last| last.exit_status.is_none())
+            && crate::kernel_session::ended(nix::unistd::Pid::from_raw(master as i32));
+        let respawn = if lost {
+            comeback::comes_back(record)
+        } else {
+            record.keep
+                && record.attributes.restart_style == RestartStyle::Immediately
+                && matches!(record.desired, Desired::Running | Desired::Suspended)
+        };
         if respawn {
             let now = std::time::Instant::now();
             let recent = book.respawns.entry(id.to_owned()).or_default();
             recent.retain(|t| now.duration_since(*t) < RESPAWN_WINDOW);
             if recent.len() < MAX_RESPAWNS {
                 recent.push(now);
-                info!(id, "program exited; restart-style immediately respawns it");
+                if lost {
+                    info!(id, "session's master is gone; the session comes back");
+                } else {
+                    info!(id, "program exited; restart-style immediately respawns it");
+                }
                 return true;
             }
             warn!(id, "respawned {MAX_RESPAWNS} times within a minute; leaving it stopped");

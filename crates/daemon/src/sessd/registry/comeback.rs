@@ -1,7 +1,7 @@
 //! Coming back (SPEC §8): relaunching lost sessions at sessd's start, and
 //! checkpoints (`save-signal`, then each running session's screen).
 
-use super::{Desired, MASTER_TIMEOUT, Registry, RestartStyle, Result, Start};
+use super::{Desired, MASTER_TIMEOUT, Record, Registry, RestartStyle, Result, Start};
 use crate::kernel_session;
 use nix::unistd::Pid;
 use sess_proto::{MasterRequest, Reply};
@@ -11,6 +11,18 @@ use tracing::{info, warn};
 
 /// How long a checkpoint waits for programs to act on `save-signal`.
 const SAVE_WAIT: Duration = Duration::from_secs(5);
+
+/// Whether a session whose program was lost (not ended: its holder died)
+/// comes back, by its `restart-style` (`sess` sessions: `if-running`).
+pub(super) fn comes_back(record: &Record) -> bool {
+    let style = if record.keep { record.attributes.restart_style } else { RestartStyle::IfRunning };
+    match (record.desired, style) {
+        (Desired::Waiting, _) => false,
+        (_, RestartStyle::Anyway) => true,
+        (_, RestartStyle::Never) | (Desired::Stopped, _) => false,
+        _ => true,
+    }
+}
 
 impl Registry {
     /// Brings back the sessions whose program is gone and whose
@@ -23,23 +35,12 @@ impl Registry {
                 book.records.keys().filter(|id| !book.live.contains_key(*id)).cloned().collect();
             for id in orphans {
                 let record = book.records.get_mut(&id).expect("listed");
-                let style = if record.keep {
-                    record.attributes.restart_style
-                } else {
-                    RestartStyle::IfRunning
-                };
-                let was_running = matches!(record.desired, Desired::Running | Desired::Suspended);
-                match (record.desired, style) {
-                    (Desired::Waiting, _) => {}
-                    (_, RestartStyle::Anyway) => relaunch.push(id),
-                    (_, RestartStyle::Never) | (Desired::Stopped, _) => {
-                        if was_running {
-                            info!(id, "session's program is gone; restart-style keeps it stopped");
-                            record.desired = Desired::Stopped;
-                            self.save(record);
-                        }
-                    }
-                    _ => relaunch.push(id),
+                if comes_back(record) {
+                    relaunch.push(id);
+                } else if matches!(record.desired, Desired::Running | Desired::Suspended) {
+                    info!(id, "session's program is gone; restart-style keeps it stopped");
+                    record.desired = Desired::Stopped;
+                    self.save(record);
                 }
             }
         }
