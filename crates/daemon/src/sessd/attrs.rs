@@ -33,11 +33,28 @@ pub const READ_ONLY: &[&str] = &["id", "pid", "state", "created-at", "last-use",
 
 /// Formats an argv as `['/bin/x', 'arg']`.
 pub fn format_argv(argv: &[String]) -> String {
-    let items: Vec<String> = argv
-        .iter()
-        .map(|a| format!("'{}'", a.replace('\\', "\\\\").replace('\'', "\\'")))
-        .collect();
+    let items: Vec<String> = argv.iter().map(|a| format!("'{}'", escape(a, "\\'"))).collect();
     format!("[{}]", items.join(", "))
+}
+
+/// `text` on one line: control characters as `\n`, `\r`, `\t` or `\xNN`,
+/// and a backslash before each of `also`.
+fn escape(text: &str, also: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_ascii_control() => out.push_str(&format!("\\x{:02x}", c as u8)),
+            c if also.contains(c) => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Parses an argv given as `['a', "b"]` or as shell words.
@@ -66,7 +83,17 @@ fn parse_list(text: &str) -> Result<Vec<String>, String> {
         let mut item = String::new();
         loop {
             match chars.next().ok_or_else(bad)? {
-                '\\' => item.push(chars.next().ok_or_else(bad)?),
+                '\\' => item.push(match chars.next().ok_or_else(bad)? {
+                    'n' => '\n',
+                    'r' => '\r',
+                    't' => '\t',
+                    'x' => {
+                        let hex: String =
+                            [chars.next(), chars.next()].into_iter().flatten().collect();
+                        u8::from_str_radix(&hex, 16).map_err(|_| bad())? as char
+                    }
+                    c => c,
+                }),
                 c if c == quote => break,
                 c => item.push(c),
             }
@@ -166,9 +193,9 @@ pub fn get(record: &Record, key: &str) -> Option<String> {
     let a = &record.attributes;
     Some(match key {
         "name" => record.name.clone(),
-        "title" => record.title.clone(),
+        "title" => escape(&record.title, ""),
         "command" => format_argv(&record.command),
-        "cwd" => record.cwd.clone(),
+        "cwd" => escape(&record.cwd, ""),
         "env" => {
             format_argv(&record.env.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>())
         }
@@ -276,12 +303,18 @@ mod tests {
         assert_eq!(get(&r, "stop-timeout").unwrap(), "5s");
         assert_eq!(get(&r, "ttl").unwrap(), "none");
         assert!(SETTABLE.iter().all(|k| get(&r, k).is_some()));
+        set(&mut r, "title", "two\nlines").unwrap();
+        assert_eq!(get(&r, "title").unwrap(), "two\\nlines", "one line per key");
     }
 
     #[test]
     fn argv_round_trips_through_both_forms() {
         let argv: Vec<String> = vec!["/bin/x".into(), "it's".into(), "a b".into(), "c\\d".into()];
         assert_eq!(parse_argv(&format_argv(&argv)).unwrap(), argv);
+        let lines: Vec<String> = vec!["two\nlines".into(), "tab\there".into(), "esc\x1b[m".into()];
+        let shown = format_argv(&lines);
+        assert!(!shown.contains(['\n', '\t', '\x1b']), "{shown}");
+        assert_eq!(parse_argv(&shown).unwrap(), lines);
         assert_eq!(parse_argv("sh -c 'echo hi'").unwrap(), ["sh", "-c", "echo hi"]);
         assert_eq!(parse_argv("[\"a\", 'b']").unwrap(), ["a", "b"]);
         assert!(parse_argv("['a'").is_err());
