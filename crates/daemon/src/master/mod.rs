@@ -3,6 +3,8 @@
 //!
 //! - [`spawn`]: the pty and the program's start.
 //! - [`conn`]: nonblocking framed connections for the poll loop.
+//! - [`connection`]: requests on the session's socket, and the terminal
+//!   that connects: attach, repaint, disconnect.
 //! - [`terminal`]: the user's terminal while connected.
 //! - [`detach`]: the detach key.
 //! - [`screen`]: the screen model, and the repaint shown on connect.
@@ -18,6 +20,7 @@
 //! reaches it.
 
 mod conn;
+mod connection;
 mod detach;
 pub mod model;
 pub mod paint;
@@ -32,15 +35,12 @@ use conn::Conn;
 use detach::Typed;
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-use nix::sys::signal::{SigSet, Signal, killpg};
+use nix::sys::signal::{SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
-use nix::unistd::{Pid, getpid, tcgetpgrp};
+use nix::unistd::{Pid, getpid};
 use screen::Screen;
-use sess_proto::{
-    AttachSpec, End, Event, Launch, Launched, MasterRequest, Pending, Refusal, Reply, SessionInfo,
-    SignallerMsg, State, WinSize,
-};
+use sess_proto::{End, Launch, Launched, Pending, Refusal, Reply, SessionInfo, State, WinSize};
 use sess_sys::paths::Dirs;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, OwnedFd};
@@ -505,172 +505,6 @@ impl Master {
         self.write_pty();
         if typed == Typed::Detach {
             self.disconnect(End::Disconnected);
-        }
-    }
-
-    /// A message from the connected signaller (or its hangup).
-    fn on_signaller(&mut self) {
-        let Some(term) = self.term.as_mut() else {
-            return;
-        };
-        let closed = term.conn.fill().is_err();
-        loop {
-            let Some(term) = self.term.as_mut() else {
-                return;
-            };
-            match term.conn.next::<SignallerMsg>() {
-                Ok(Some(SignallerMsg::Resize(size))) => self.resize(size),
-                Ok(Some(SignallerMsg::Detach)) => return self.disconnect(End::Disconnected),
-                Ok(Some(SignallerMsg::Ready)) => self.go_live(),
-                Ok(None) if !closed => return,
-                Ok(None) | Err(_) => return self.disconnect(End::Disconnected),
-            }
-        }
-    }
-
-    fn resize(&mut self, size: WinSize) {
-        self.size = size;
-        self.screen.resize(size);
-        if let Err(e) = sess_sys::os::set_window_size(self.pty.as_fd(), size) {
-            debug!(error = %e, "cannot set the window size");
-        }
-    }
-
-    /// Signals the pty's foreground process group (the program's group if
-    /// the pty has none).
-    fn signal_foreground(&self, sig: Signal) {
-        let group = tcgetpgrp(&self.pty).unwrap_or(self.program);
-        let _ = killpg(group, sig);
-    }
-
-    fn on_conn(&mut self, i: usize) {
-        let mut conn = self.conns.swap_remove(i);
-        let closed = conn.fill().is_err();
-        loop {
-            match conn.next::<MasterRequest>() {
-                Ok(Some(MasterRequest::Attach(spec))) => return self.attach(conn, spec),
-                Ok(Some(MasterRequest::Watch)) => {
-                    conn.watching = true;
-                    self.watcher_wait = None;
-                    // The facts now: a connect that came before the watch
-                    // must not go unreported.
-                    if conn.send(&Reply::Session(self.info())).is_err() {
-                        return;
-                    }
-                }
-                Ok(Some(MasterRequest::Kill { timeout_ms })) => {
-                    return self.start_kill(Some(conn), Duration::from_millis(timeout_ms));
-                }
-                Ok(Some(request)) => {
-                    let reply = self.answer(request);
-                    if conn.send(&reply).is_err() {
-                        return;
-                    }
-                }
-                Ok(None) if !closed => return self.conns.push(conn),
-                Ok(None) => return,
-                Err(e) => return debug!(error = %e, "dropped a connection"),
-            }
-        }
-    }
-
-    fn answer(&mut self, request: MasterRequest) -> Reply {
-        match request {
-            MasterRequest::Info => Reply::Session(self.info()),
-            MasterRequest::Disconnect => {
-                if self.term.is_none() {
-                    return Reply::Refused(Refusal::NotConnected);
-                }
-                self.disconnect(End::Disconnected);
-                Reply::Ok
-            }
-            MasterRequest::SetPending(target) => {
-                let Some(term) = self.term.as_mut() else {
-                    if self.creator_wait.is_some() {
-                        self.creator_pending = target;
-                        return Reply::Ok;
-                    }
-                    return Reply::Refused(Refusal::NotConnected);
-                };
-                term.pending = target.clone();
-                if term.conn.send(&Event::Pending(target)).is_err() {
-                    self.disconnect(End::Disconnected);
-                    return Reply::Refused(Refusal::NotConnected);
-                }
-                Reply::Ok
-            }
-            MasterRequest::SetTitle(title) => {
-                self.title = truncate(&title, MAX_TITLE).to_owned();
-                Reply::Ok
-            }
-            MasterRequest::Checkpoint => Reply::Text(self.screen.checkpoint()),
-            MasterRequest::Attach(_) | MasterRequest::Kill { .. } | MasterRequest::Watch => {
-                unreachable!("handled in on_conn")
-            }
-        }
-    }
-
-    fn attach(&mut self, mut conn: Conn, spec: AttachSpec) {
-        let (Some(input), Some(output)) = (conn.take_fd(), conn.take_fd()) else {
-            let _ = conn.send(&Reply::Refused(Refusal::Failed("no terminal was passed".into())));
-            return;
-        };
-        if self.term.is_some() {
-            if !spec.force {
-                let _ = conn.send(&Reply::Refused(Refusal::AlreadyConnected));
-                return;
-            }
-            self.disconnect(End::TakenOver);
-        }
-        let mut term = match Terminal::open(conn, input, output, &spec) {
-            Ok(term) => term,
-            Err(e) => return warn!(error = %e, "cannot use the passed terminal"),
-        };
-        if term.conn.send(&Reply::Ok).is_err() {
-            return;
-        }
-        info!(from = %spec.from, "connected");
-        self.creator_wait = None;
-        if let Some(pending) = self.creator_pending.take() {
-            term.pending = Some(pending.clone());
-            let _ = term.conn.send(&Event::Pending(Some(pending)));
-        }
-        self.term = Some(term);
-        self.last_use = sess_sys::now_ms();
-        self.resize(spec.size);
-        self.notify_watchers();
-    }
-
-    /// Tells sessd's watch the session's facts changed (connected or not).
-    fn notify_watchers(&mut self) {
-        let facts = Reply::Session(self.info());
-        for conn in self.conns.iter_mut().filter(|c| c.watching) {
-            let _ = conn.send(&facts);
-        }
-    }
-
-    /// The signaller is ready: redraw, then live output. Linux sends no
-    /// SIGWINCH when the size did not change, but the program must still
-    /// learn that a new terminal wants a repaint.
-    fn go_live(&mut self) {
-        let Some(term) = self.term.as_mut().filter(|t| !t.live) else { return };
-        term.live = true;
-        if let Err(e) = term.write(&self.screen.repaint()) {
-            debug!(error = %e, "terminal write failed");
-            return self.disconnect(End::Disconnected);
-        }
-        self.signal_foreground(Signal::SIGWINCH);
-        self.signal_foreground(Signal::SIGCONT);
-    }
-
-    fn disconnect(&mut self, end: End) {
-        if let Some(mut term) = self.term.take() {
-            info!(?end, "disconnected");
-            if term.live {
-                let _ = term.write(&self.screen.leave());
-            }
-            term.release(end);
-            self.notify_watchers();
         }
     }
 
