@@ -1,10 +1,17 @@
-//! Coming back (SPEC §8): relaunching lost sessions at sessd's start, and
-//! checkpoints (`save-signal`, then each running session's screen).
+//! Coming back (SPEC §8): relaunching lost sessions at sessd's start, the
+//! watch on each master and what follows a session's end (respawn, relaunch,
+//! or settling its record), and checkpoints (`save-signal`, then each
+//! running session's screen).
 
-use super::{Desired, MASTER_TIMEOUT, Record, Registry, RestartStyle, Result, Start};
+use super::super::wire;
+use super::{
+    Desired, MASTER_TIMEOUT, MAX_RESPAWNS, RESPAWN_WINDOW, Record, Registry, RestartStyle, Result,
+    Start,
+};
 use crate::kernel_session;
 use nix::unistd::Pid;
-use sess_proto::{MasterRequest, Reply};
+use sess_proto::{MasterRequest, Reply, SessionInfo};
+use sess_sys::who::WhoState;
 use std::sync::Arc;
 use std::time::Duration;
 use tracing::{info, warn};
@@ -135,5 +142,101 @@ impl Registry {
             }
             last = now;
         }
+    }
+}
+
+/// Watching masters: the end of each session, and what follows it.
+impl Registry {
+    /// Keeps an idle `Watch` connection to a master; its answer (or its
+    /// hangup) means the session's program is over.
+    pub(super) fn watch(self: &Arc<Self>, id: String, master: u32) {
+        let registry = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut last = None;
+            if let Ok(mut stream) = wire::dial(&registry.dirs.master_socket(&id)).await
+                && wire::send(&mut stream, &MasterRequest::Watch).await.is_ok()
+            {
+                while let Ok(Reply::Session(info)) = wire::recv::<Reply>(&mut stream).await {
+                    registry.who(|w| w.observed(&info));
+                    last = Some(info);
+                }
+            }
+            registry.who(|w| w.ended(&id, WhoState::Exit));
+            // A master that dies without a last word closes its sockets
+            // before it is gone: give it a moment to be.
+            let pid = nix::unistd::Pid::from_raw(master as i32);
+            let goodbye = last.as_ref().is_some_and(|last| last.exit_status.is_some());
+            for _ in 0..100 {
+                if goodbye || crate::kernel_session::ended(pid) {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            if registry.ended(&id, master, last).await {
+                registry.relaunch(&id).await;
+            }
+        });
+    }
+
+    /// A master has gone. When its program ended, kept sessions stay,
+    /// `stopped`; others vanish. When the master died without a last word
+    /// (killed, crashed: no exit status), the session was lost while
+    /// running and comes back per `restart-style`, as at sessd's start.
+    /// True when the session is to be started again at once (`immediately`,
+    /// or lost: the first run and at most 5 more within a minute).
+    async fn ended(&self, id: &str, master: u32, last: Option<SessionInfo>) -> bool {
+        let mut book = self.book.lock().await;
+        if book.live.get(id) != Some(&master) {
+            return false; // a newer master holds the session now
+        }
+        book.live.remove(id);
+        if self.stopping.load(std::sync::atomic::Ordering::SeqCst) {
+            info!(id, "session ended while sessd stops; the next start brings it back");
+            return false;
+        }
+        let Some(record) = book.records.get(id) else { return false };
+        // Without a last word from a master that has ended (a watch cut
+        // while the master lives is no loss).
+        let lost = last.as_ref().is_none_or(|last| last.exit_status.is_none())
+            && crate::kernel_session::ended(nix::unistd::Pid::from_raw(master as i32));
+        let respawn = if lost {
+            comes_back(record)
+        } else {
+            record.keep
+                && record.attributes.restart_style == RestartStyle::Immediately
+                && matches!(record.desired, Desired::Running | Desired::Suspended)
+        };
+        if respawn {
+            let now = std::time::Instant::now();
+            let recent = book.respawns.entry(id.to_owned()).or_default();
+            recent.retain(|t| now.duration_since(*t) < RESPAWN_WINDOW);
+            if recent.len() < MAX_RESPAWNS {
+                recent.push(now);
+                if lost {
+                    info!(id, "session's master is gone; the session comes back");
+                } else {
+                    info!(id, "program exited; restart-style immediately respawns it");
+                }
+                return true;
+            }
+            warn!(id, "respawned {MAX_RESPAWNS} times within a minute; leaving it stopped");
+        }
+        let record = book.records.get_mut(id).expect("looked up");
+        if record.keep {
+            // A program that was asked to stop has no exit status to show.
+            let asked = record.desired == Desired::Stopped;
+            record.desired = Desired::Stopped;
+            if let Some(last) = last {
+                record.exit_status = if asked { None } else { last.exit_status };
+                record.last_use = last.last_use;
+            }
+            info!(id, status = ?record.exit_status, "session stopped");
+            self.save(record);
+        } else {
+            info!(id, "session gone");
+            book.records.remove(id);
+            self.unsave(id);
+        }
+        false
     }
 }
