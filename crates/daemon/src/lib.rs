@@ -39,6 +39,7 @@ pub fn master_main() -> i32 {
         eprintln!("sess-master: fatal: sessd starts this, with a session to hold on its stdin");
         return 2;
     }
+    // Inherited from sessd's starter, as for sessd (see `main`).
     let _ = nix::sys::signal::SigSet::empty().thread_set_mask();
     let dirs = Dirs::from_env();
     log::init_master(&dirs);
@@ -54,13 +55,13 @@ pub fn master_main() -> i32 {
 /// Runs `sessd` (or, with `master`, one session's master); returns the
 /// exit status.
 pub fn main(foreground: bool, master: bool) -> i32 {
+    if master {
+        return master_main();
+    }
     // A client that starts sessd from a terminal blocks SIGTERM, SIGHUP and
     // SIGWINCH for its signalfd, and the mask survives exec: a daemon
     // inheriting it would never see the SIGTERM of an orderly shutdown.
     let _ = nix::sys::signal::SigSet::empty().thread_set_mask();
-    if master {
-        return master_main();
-    }
     let dirs = Dirs::from_env();
     match sessd::run(&dirs, foreground) {
         Ok(()) => 0,

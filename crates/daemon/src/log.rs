@@ -15,7 +15,7 @@ use tracing::{Event, Level, Metadata, span};
 
 /// Starts logging; a panic is logged too (a master's stderr goes nowhere).
 pub fn init(dirs: &Dirs, to_stderr: bool) {
-    std::panic::set_hook(Box::new(|info| tracing::error!(%info, "panic")));
+    log_panics();
     let filter = tracing_subscriber::filter::LevelFilter::INFO;
     let builder = tracing_subscriber::fmt().with_max_level(filter).with_target(false);
     if to_stderr {
@@ -33,9 +33,14 @@ pub fn init(dirs: &Dirs, to_stderr: bool) {
     }
 }
 
+/// A panic is logged too (a master's stderr goes nowhere).
+fn log_panics() {
+    std::panic::set_hook(Box::new(|info| tracing::error!(%info, "panic")));
+}
+
 /// Starts a master's logging (see [`MasterLog`]).
 pub fn init_master(dirs: &Dirs) {
-    std::panic::set_hook(Box::new(|info| tracing::error!(%info, "panic")));
+    log_panics();
     let file = std::fs::OpenOptions::new().create(true).append(true).open(dirs.log_file());
     if let Ok(file) = file {
         let log = MasterLog { file: Mutex::new(file), span: Mutex::new(String::new()) };

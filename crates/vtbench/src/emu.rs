@@ -431,21 +431,9 @@ impl Alacritty {
         (1..=k).rev().map(|i| Self::row(grid, Line(-(i as i32)))).collect()
     }
 
-    /// Runs `f` on the primary grid. alacritty keeps the inactive grid
-    /// private, so while the alternate screen is active we swap to the
-    /// primary and back. Swapping back clears the alternate grid and resets
-    /// its cursors, so we restore it from a clone. (The primary's saved
-    /// cursor is set to its cursor, which 1049 already did on entry.)
+    /// Runs `f` on the primary grid, as the product does.
     fn with_primary<R>(&mut self, f: impl FnOnce(&Grid<ACell>) -> R) -> R {
-        if !self.term.mode().contains(TermMode::ALT_SCREEN) {
-            return f(self.term.grid());
-        }
-        let alt = self.term.grid().clone();
-        self.term.swap_alt();
-        let r = f(self.term.grid());
-        self.term.swap_alt();
-        *self.term.grid_mut() = alt;
-        r
+        product::with_primary(&mut self.term, f)
     }
 }
 

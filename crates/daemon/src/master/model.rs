@@ -259,21 +259,29 @@ impl Model {
         out
     }
 
-    /// Runs `f` on the primary grid. alacritty_terminal keeps the inactive
-    /// grid private, so while the alternate screen is active we swap to the
-    /// primary and back; swapping back clears the alternate grid, so it is
-    /// put back from a clone.
+    /// Runs `f` on the primary grid ([`with_primary`]).
     pub fn with_primary<R>(&mut self, f: impl FnOnce(&Grid<ACell>) -> R) -> R {
-        if !self.term.mode().contains(TermMode::ALT_SCREEN) {
-            return f(self.term.grid());
-        }
-        let alt = self.term.grid().clone();
-        self.term.swap_alt();
-        let r = f(self.term.grid());
-        self.term.swap_alt();
-        *self.term.grid_mut() = alt;
-        r
+        with_primary(&mut self.term, f)
     }
+}
+
+/// Runs `f` on `term`'s primary grid. alacritty_terminal keeps the inactive
+/// grid private, so while the alternate screen is active we swap to the
+/// primary and back; swapping back clears the alternate grid, so it is put
+/// back from a clone.
+pub fn with_primary<L: EventListener, R>(
+    term: &mut Term<L>,
+    f: impl FnOnce(&Grid<ACell>) -> R,
+) -> R {
+    if !term.mode().contains(TermMode::ALT_SCREEN) {
+        return f(term.grid());
+    }
+    let alt = term.grid().clone();
+    term.swap_alt();
+    let r = f(term.grid());
+    term.swap_alt();
+    *term.grid_mut() = alt;
+    r
 }
 
 /// The length of an unfinished UTF-8 character at the end of `bytes`.
