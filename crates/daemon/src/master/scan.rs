@@ -122,12 +122,9 @@ impl Scan {
         let mut i = 0;
         while i < bytes.len() {
             if self.state == State::Ground {
-                // Printable text is most of the output: skip it in one go.
-                let text = text_len(&bytes[i..]);
-                if text > 0 {
-                    self.cr = false;
-                    i += text;
-                    continue;
+                i = self.ground(bytes, i);
+                if i == bytes.len() {
+                    break;
                 }
             } else if self.state == State::CsiParam {
                 // So are parameters, in what draws: digits, ';' and ':'.
@@ -177,6 +174,49 @@ impl Scan {
             }
         }
         chunk
+    }
+
+    /// The common case at rest, without stepping byte by byte: text, CR LF,
+    /// tabs, backspaces and complete CSI sequences without private markers
+    /// or intermediates. Returns the offset of the first byte it leaves to
+    /// [`Scan::step`] (`bytes.len()` when none).
+    fn ground(&mut self, bytes: &[u8], mut i: usize) -> usize {
+        loop {
+            // Printable text is most of the output: skip it in one go.
+            let text = text_len(&bytes[i..]);
+            if text > 0 {
+                self.cr = false;
+                i += text;
+            }
+            let len = match bytes[i..] {
+                [] => return i,
+                [b'\r', b'\n', ..] => {
+                    self.line_feeds += 1;
+                    2
+                }
+                [b'\t' | 0x08 | 0x07, ..] => 1,
+                [0x1b, b'[', ..] => {
+                    let params = bytes[i + 2..].iter().position(|b| !(0x30..=0x3b).contains(b));
+                    let Some(end) = params.map(|n| i + 2 + n) else { return i };
+                    if !(0x40..=0x7e).contains(&bytes[end]) {
+                        return i;
+                    }
+                    match csi_final(bytes[end]) {
+                        Effect::Barrier => {
+                            self.barrier_end = self.scanned + end + 1;
+                            self.line_feeds = 0;
+                        }
+                        Effect::None => {}
+                        // Left to step(), which records it.
+                        _ => return i,
+                    }
+                    end + 1 - i
+                }
+                _ => return i,
+            };
+            self.cr = false;
+            i += len;
+        }
     }
 
     /// One byte outside plain text: the parser's transition, and what it did.
@@ -250,19 +290,7 @@ impl Scan {
             (_, 0x40..=0x7e) => {
                 let odd = self.csi_odd;
                 self.state = Ground;
-                if odd {
-                    return Effect::Stateful;
-                }
-                match byte {
-                    // SGR, erasing and moving within the line.
-                    b'm' | b'K' | b'X' | b'P' | b'@' | b'C' | b'D' | b'G' | b'`' | b'a' | b'I'
-                    | b'Z' => Effect::None,
-                    // Moving between lines, erasing the screen, inserting,
-                    // deleting and scrolling lines.
-                    b'A' | b'B' | b'E' | b'F' | b'H' | b'f' | b'd' | b'e' | b'J' | b'L' | b'M'
-                    | b'S' | b'T' => Effect::Barrier,
-                    _ => Effect::Stateful,
-                }
+                if odd { Effect::Stateful } else { csi_final(byte) }
             }
             (CsiIgnore, _) => Effect::None,
             (CsiEntry | CsiParam | CsiInter, 0x20..=0x2f) => {
@@ -314,6 +342,22 @@ impl Scan {
             (_, State::Escape) => Effect::None,
             _ => Effect::Stateful,
         }
+    }
+}
+
+/// What a CSI sequence without private markers or intermediates does, by
+/// its final byte.
+fn csi_final(byte: u8) -> Effect {
+    match byte {
+        // SGR, erasing and moving within the line.
+        b'm' | b'K' | b'X' | b'P' | b'@' | b'C' | b'D' | b'G' | b'`' | b'a' | b'I' | b'Z' => {
+            Effect::None
+        }
+        // Moving between lines, erasing the screen, inserting, deleting and
+        // scrolling lines.
+        b'A' | b'B' | b'E' | b'F' | b'H' | b'f' | b'd' | b'e' | b'J' | b'L' | b'M' | b'S'
+        | b'T' => Effect::Barrier,
+        _ => Effect::Stateful,
     }
 }
 
@@ -429,6 +473,52 @@ mod tests {
         long.resize(UNFINISHED_MAX + 10, b'x');
         s.chunk(&long);
         assert_eq!(s.unfinished(), b"", "too long to replay");
+    }
+
+    /// Line feeds, the last barrier, whether anything was stateful and
+    /// whether the parser is at rest after `bytes`, from [`Scan::chunk`]
+    /// on chunks of `split` bytes.
+    fn outcome(bytes: &[u8], split: usize) -> (usize, usize, bool, bool) {
+        let mut s = Scan::default();
+        let stateful = bytes.chunks(split).fold(false, |any, part| s.chunk(part).stateful | any);
+        (s.line_feeds, s.barrier_end, stateful, s.at_rest())
+    }
+
+    /// The same, from the state machine alone, one byte at a time.
+    fn stepped(bytes: &[u8]) -> (usize, usize, bool, bool) {
+        let mut s = Scan::default();
+        let mut stateful = false;
+        for (i, &byte) in bytes.iter().enumerate() {
+            match s.step(byte) {
+                Effect::None => {}
+                Effect::LineFeed => s.line_feeds += 1,
+                Effect::Barrier => (s.barrier_end, s.line_feeds) = (i + 1, 0),
+                Effect::Stateful => stateful = true,
+            }
+        }
+        (s.line_feeds, s.barrier_end, stateful, s.at_rest())
+    }
+
+    #[test]
+    fn the_fast_path_agrees_with_the_state_machine() {
+        let alphabet =
+            b"\x1b\x1b\x1b[[[[0123;;:?>m mHAJKr\r\r\r\n\n\t\x08\x07\x0e\x18]P\\x\xc3\xa9ab";
+        let mut x = 0x2545_f491u32;
+        for _ in 0..20_000 {
+            let mut next = || {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                x as usize
+            };
+            // Short ones too, so that some are free of lasting state.
+            let len = 1 + next() % 40;
+            let bytes: Vec<u8> = (0..len).map(|_| alphabet[next() % alphabet.len()]).collect();
+            let want = stepped(&bytes);
+            for split in [1, 5, len] {
+                assert_eq!(outcome(&bytes, split), want, "{}", bytes.escape_ascii());
+            }
+        }
     }
 
     #[test]
