@@ -7,7 +7,11 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde_json::Value;
 
-use crate::harness::{World, alive, chmod, wait_until};
+use std::io::Read;
+use std::process::Stdio;
+use std::sync::mpsc;
+
+use crate::harness::{World, alive, bin, chmod, timeout, wait_child, wait_until};
 
 #[test]
 fn a_second_sessd_exits_2_already_running() {
@@ -43,6 +47,32 @@ fn a_stale_socket_from_a_dead_daemon_is_replaced() {
     let _done = term.start("sess sh");
     let id = term.session_prompt();
     assert_eq!(world.session(&id)["connected"], true);
+}
+
+#[test]
+fn sessd_keeps_nothing_its_starter_left_open() {
+    let world = World::new();
+    // The shell leaves its stdout, a pipe, open as fd 7 (not close-on-exec)
+    // for sesslist, which starts sessd: the pipe must end when sh does, as
+    // `$(...)` and ssh commands wait for that.
+    let mut cmd = world.command("sh");
+    cmd.args(["-c", &format!("{} 7>&1 >/dev/null 2>&1", bin("sesslist"))]);
+    let mut child = cmd.stdout(Stdio::piped()).spawn().expect("spawn sh");
+    let mut out = child.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || tx.send(out.read_to_end(&mut Vec::new()).map(drop)));
+    let ended = rx.recv_timeout(timeout());
+    assert!(wait_child(child, "sh").success());
+    let sessd = world.sessd_pid();
+    assert!(alive(sessd), "sessd runs on");
+    assert!(
+        matches!(ended, Ok(Ok(()))),
+        "the pipe stays open after sh exited: sessd {sessd} holds {:?}",
+        std::fs::read_dir(format!("/proc/{sessd}/fd")).map(|d| d
+            .flatten()
+            .filter_map(|e| std::fs::read_link(e.path()).ok())
+            .collect::<Vec<_>>())
+    );
 }
 
 /// What must survive the daemon's death, per session.

@@ -62,6 +62,7 @@ pub fn main(foreground: bool, master: bool) -> i32 {
     // SIGWINCH for its signalfd, and the mask survives exec: a daemon
     // inheriting it would never see the SIGTERM of an orderly shutdown.
     let _ = nix::sys::signal::SigSet::empty().thread_set_mask();
+    sess_sys::os::close_inherited_fds();
     let dirs = Dirs::from_env();
     match sessd::run(&dirs, foreground) {
         Ok(()) => 0,

@@ -7,6 +7,7 @@
 //!   resets, execve, and a write to the exec-error pipe.
 //! - window-size ioctls, which nix leaves unsafe.
 //! - [`give_back_memory`]: glibc's `malloc_trim`.
+//! - [`close_inherited_fds`]: closing fds no `OwnedFd` of ours owns.
 
 #![allow(unsafe_code)]
 
@@ -19,6 +20,29 @@ use std::io::Read;
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 
 pub use nix::unistd::ForkResult;
+
+/// Closes every fd from 3 up: what the process that started a daemon left
+/// open (its terminal, the pipe of a command substitution or of an ssh
+/// channel) must not be held for as long as the daemon runs, nor passed on
+/// to the sessions it starts.
+///
+/// Only at start-up, before this process opens anything of its own.
+pub fn close_inherited_fds() {
+    // Safety: nothing above fd 2 belongs to this process yet (see above),
+    // so no `OwnedFd` refers to what is closed here.
+    let rc = unsafe { libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) };
+    if rc == 0 {
+        return;
+    }
+    // Kernels before 5.9: one by one, as /proc lists them.
+    let Ok(dir) = std::fs::read_dir("/proc/self/fd") else { return };
+    let fds: Vec<i32> =
+        dir.flatten().filter_map(|e| e.file_name().to_str()?.parse().ok()).collect();
+    for fd in fds.into_iter().filter(|&fd| fd > 2) {
+        // Safety: as above; the directory's own fd is closed already (EBADF).
+        unsafe { libc::close(fd) };
+    }
+}
 
 /// Forks the calling process.
 ///
