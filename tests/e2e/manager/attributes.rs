@@ -119,6 +119,8 @@ fn bad_values_and_unknown_keys_are_refused_and_change_nothing() {
         ("save-signal", "NOSUCHSIG", &[]),
         ("command", "'unbalanced", &[]),
         ("command", "", &[]),
+        ("command", "'' -x", &["an empty program name"]),
+        ("restart-command", "['']", &["an empty program name"]),
         ("restart-command", "'unbalanced", &[]),
         ("cwd", "relative/dir", &[]),
         ("log", "relative.log", &["absolute"]),

@@ -21,6 +21,8 @@ fn usage_errors_print_one_line_with_status_2() {
         (&["bogus"], "'bogus'"),
         (&["create"], "<COMMAND>"),
         (&["create", "-n"], "-n <NAME>"),
+        (&["create", ""], "an empty program name"),
+        (&["create", "-s", ""], "an empty program name"),
         (&["status"], "<NAME>"),
         (&["set", "bystander"], "<KEY> <VALUE>"),
         (&["rename", "bystander"], "<NEW>"),

@@ -65,7 +65,17 @@ pub fn parse_argv(value: &str) -> Result<Vec<String>, String> {
     } else {
         shlex::split(trimmed).ok_or("unbalanced quotes")?
     };
-    if argv.is_empty() { Err("an empty command".into()) } else { Ok(argv) }
+    check_argv(&argv)?;
+    Ok(argv)
+}
+
+/// A command must name a program.
+pub fn check_argv(argv: &[String]) -> Result<(), String> {
+    match argv.first() {
+        None => Err("an empty command".into()),
+        Some(program) if program.is_empty() => Err("an empty program name".into()),
+        Some(_) => Ok(()),
+    }
 }
 
 /// A list of single- or double-quoted strings with backslash escapes.
@@ -317,6 +327,9 @@ mod tests {
         assert_eq!(parse_argv(&shown).unwrap(), lines);
         assert_eq!(parse_argv("sh -c 'echo hi'").unwrap(), ["sh", "-c", "echo hi"]);
         assert_eq!(parse_argv("[\"a\", 'b']").unwrap(), ["a", "b"]);
+        assert_eq!(parse_argv("''").unwrap_err(), "an empty program name");
+        assert_eq!(parse_argv("['', 'x']").unwrap_err(), "an empty program name");
+        assert_eq!(parse_argv("  ").unwrap_err(), "an empty command");
         assert!(parse_argv("['a'").is_err());
         assert!(parse_argv("").is_err());
         assert!(parse_argv("[]").is_err());

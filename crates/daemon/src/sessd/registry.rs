@@ -362,8 +362,8 @@ impl Registry {
 
     /// Creates a session and, unless it starts suspended, starts it.
     pub async fn create(self: &Arc<Self>, spec: CreateSpec) -> Result<SessionInfo> {
-        if spec.command.is_empty() {
-            return Err(failed("no program given"));
+        if let Err(why) = attrs::check_argv(&spec.command) {
+            return Err(Refusal::BadAttribute(format!("cannot create a session: {why}")));
         }
         let now = sess_sys::now_ms();
         let record = Record {
