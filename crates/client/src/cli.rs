@@ -229,7 +229,8 @@ pub struct Sesswhere {
 /// session stays, stopped, until `session rm`. Every verb takes a session's
 /// id or name, and `sess` sessions appear here too. A `waiting` session
 /// (created with -s, "created and suspended") has not started its program;
-/// a `suspended` one was stopped with SIGSTOP by `session suspend`.
+/// a `suspended` one is stopped: by `session suspend` (SIGSTOP), or by
+/// anyone's SIGSTOP, until `session resume` or anyone's SIGCONT.
 ///
 /// Exit status: 0 on success; 1 when the request is refused (`rm` of a
 /// running session, a taken name, the session limit `max-sessions`); 2 for

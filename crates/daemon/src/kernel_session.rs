@@ -25,6 +25,13 @@ pub fn ended(pid: Pid) -> bool {
         .map_or(true, |stat| stat.state == 'Z')
 }
 
+/// Whether `pid` is stopped by a signal (SIGSTOP, SIGTSTP, ...).
+pub fn stopped(pid: Pid) -> bool {
+    procfs::process::Process::new(pid.as_raw())
+        .and_then(|p| p.stat())
+        .is_ok_and(|stat| stat.state == 'T')
+}
+
 /// Sends `sig` to every member of the kernel session `sid`; returns how
 /// many there were.
 pub fn signal_all(sid: Pid, sig: Signal) -> usize {

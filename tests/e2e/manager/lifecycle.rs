@@ -30,6 +30,32 @@ fn status_names_each_state() {
 }
 
 #[test]
+fn suspended_is_what_the_program_is_whoever_stopped_or_continued_it() {
+    let world = World::new();
+    let (pid, _) = background_job(&world, "svc");
+    let status = |state: &str| format!("Session 'svc' is {state}, PID {pid}.\n");
+    let shows = |state: &str| {
+        let want = status(state);
+        wait_until(&format!("status says {state}"), || {
+            session(&world, &["status", "svc"]).stdout == want
+        });
+        assert_eq!(listed(&world, "svc")["state"], state);
+    };
+    kill(Pid::from_raw(pid), Signal::SIGSTOP).expect("SIGSTOP");
+    shows("suspended");
+    kill(Pid::from_raw(pid), Signal::SIGCONT).expect("SIGCONT");
+    shows("running");
+    world.ok("session", &["suspend", "svc"]);
+    says(&world, &["status", "svc"], &status("suspended"));
+    kill(Pid::from_raw(pid), Signal::SIGCONT).expect("SIGCONT");
+    shows("running");
+    world.ok("session", &["suspend", "svc"]);
+    world.ok("session", &["resume", "svc"]);
+    says(&world, &["status", "svc"], &status("running"));
+    assert!(alive(pid));
+}
+
+#[test]
 fn a_stopped_session_shows_an_exit_status_only_when_its_program_ended_itself() {
     let world = World::new();
     says(

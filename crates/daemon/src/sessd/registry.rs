@@ -23,13 +23,15 @@ use sess_sys::who::WhoState;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 use tracing::{info, warn};
 
 /// `immediately`: at most this many respawns within [`RESPAWN_WINDOW`].
 const MAX_RESPAWNS: usize = 5;
 const RESPAWN_WINDOW: Duration = Duration::from_secs(60);
+/// How long `suspend` and `resume` wait for the program to show the change.
+const SIGNAL_SHOWS: Duration = Duration::from_secs(1);
 
 /// How long a master may take to answer an ordinary request.
 pub const MASTER_TIMEOUT: Duration = Duration::from_secs(5);
@@ -44,7 +46,7 @@ struct Book {
     /// id → pid of the master that holds the session now.
     live: HashMap<String, u32>,
     /// id → when an `immediately` session was last respawned.
-    respawns: HashMap<String, Vec<std::time::Instant>>,
+    respawns: HashMap<String, Vec<Instant>>,
 }
 
 impl Book {
@@ -109,9 +111,16 @@ fn failed(e: impl std::fmt::Display) -> Refusal {
 }
 
 /// A record's state and facts, with the live ones from its master.
+/// A session's facts, from its record and, while its program runs, from
+/// its master. A running program is `suspended` while it is stopped, by
+/// `session suspend` or by anyone's SIGSTOP, and `running` again once
+/// continued, by `session resume` or by anyone's SIGCONT.
 fn describe(record: &Record, live: Option<&SessionInfo>) -> SessionInfo {
+    let stopped = |l: &SessionInfo| {
+        l.pid.is_some_and(|pid| kernel_session::stopped(Pid::from_raw(pid as i32)))
+    };
     let state = match (live, record.desired) {
-        (Some(_), Desired::Suspended) => State::Suspended,
+        (Some(l), _) if stopped(l) => State::Suspended,
         (Some(_), _) => State::Running,
         (None, Desired::Waiting) => State::Waiting,
         (None, _) => State::Stopped,
@@ -501,11 +510,21 @@ impl Registry {
         Ok(())
     }
 
-    /// Signals every process of the session's kernel session.
+    /// Stops or continues every process of the session's kernel session,
+    /// and waits (a little) until the program shows it, so that the state
+    /// shown next is the new one.
     async fn signal(&self, id: &str, sig: Signal, desired: Desired) -> Result<()> {
-        let pid = self.info(id).await?.pid.ok_or(Refusal::NotRunning)?;
-        kernel_session::signal_all(Pid::from_raw(pid as i32), sig);
+        let pid = Pid::from_raw(self.info(id).await?.pid.ok_or(Refusal::NotRunning)? as i32);
+        kernel_session::signal_all(pid, sig);
         self.set_desired(id, desired).await;
+        let stop = sig == Signal::SIGSTOP;
+        let until = Instant::now() + SIGNAL_SHOWS;
+        while kernel_session::stopped(pid) != stop
+            && !kernel_session::ended(pid)
+            && Instant::now() < until
+        {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
         Ok(())
     }
 
