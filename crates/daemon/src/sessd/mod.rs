@@ -4,7 +4,8 @@
 //! - [`record`], [`store`]: session records and their files.
 //! - [`attrs`]: attributes as `session get`/`set` see them.
 //! - [`registry`]: records, live masters, the process-manager verbs; its
-//!   `comeback` module relaunches lost sessions and takes checkpoints.
+//!   `comeback` module relaunches lost sessions and takes checkpoints, its
+//!   `definition` module gets and sets attributes, exports and imports.
 //! - [`spawn`]: starting a master.
 //! - [`who`]: publishing this user's who/where record.
 //! - [`server`]: the socket and its requests.
