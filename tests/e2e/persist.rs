@@ -199,6 +199,24 @@ fn a_reboot_brings_back_what_restart_style_says() {
 }
 
 #[test]
+fn a_session_that_starts_suspended_comes_back_waiting() {
+    let world = World::new();
+    let id = create(&world, "held", &["sh"]);
+    set(&world, "held", "start-suspended", "yes");
+    set(&world, "held", "restart-style", "anyway");
+    assert!(status(&world, "held").starts_with("Session 'held' is running"));
+
+    power_cut(&world);
+    boot(&world);
+
+    assert_eq!(status(&world, "held"), "Session 'held' is waiting to be started.\n");
+    assert_eq!(world.session(&id)["pid"], Value::Null, "its program is not started");
+    world.ok("session", &["start", "held"]);
+    let pid = world.program_pid(&id);
+    assert_eq!(status(&world, "held"), format!("Session 'held' is running, PID {pid}.\n"));
+}
+
+#[test]
 fn a_relaunch_runs_restart_command_in_the_same_cwd_and_env() {
     let world = World::new();
     let dir = world.home.join("rdir");

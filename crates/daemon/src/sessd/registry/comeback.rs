@@ -31,6 +31,15 @@ pub(super) fn comes_back(record: &Record) -> bool {
     }
 }
 
+/// Why a session's program starts again without being asked to.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum Again {
+    /// It was lost while running (sessd's start, its holder's death).
+    ComeBack,
+    /// It exited, and `restart-style` is `immediately`.
+    Respawn,
+}
+
 impl Registry {
     /// Brings back the sessions whose program is gone and whose
     /// `restart-style` says so (SPEC §8); the others stay `stopped`.
@@ -52,15 +61,23 @@ impl Registry {
             }
         }
         for id in relaunch {
-            self.relaunch(&id).await;
+            self.relaunch(&id, Again::ComeBack).await;
         }
     }
 
     /// Starts a lost session again: same id, name, cwd and env, its
     /// `restart-command` if set, its last checkpointed screen above the
     /// marker line. If it cannot start, a kept session stays `stopped` and
-    /// a `sess` session is gone, as if its program had exited.
-    pub(super) async fn relaunch(self: &Arc<Self>, id: &str) {
+    /// a `sess` session is gone, as if its program had exited. A session
+    /// that starts suspended comes back `waiting`, as it was created: its
+    /// program starts when someone attaches (or `session start`).
+    pub(super) async fn relaunch(self: &Arc<Self>, id: &str, again: Again) {
+        let waits = self.book.lock().await.records.get(id).map(|r| r.attributes.start_suspended);
+        if again == Again::ComeBack && waits == Some(true) {
+            info!(id, "session's program is gone; start-suspended: it waits to be started");
+            self.set_desired(id, Desired::Waiting).await;
+            return;
+        }
         // Running before the program is: an at-once exit settles it as such.
         self.set_desired(id, Desired::Running).await;
         let Some(record) = self.book.lock().await.records.get(id).cloned() else { return };
@@ -172,8 +189,8 @@ impl Registry {
                 }
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
-            if registry.ended(&id, master, last).await {
-                registry.relaunch(&id).await;
+            if let Some(again) = registry.ended(&id, master, last).await {
+                registry.relaunch(&id, again).await;
             }
         });
     }
@@ -182,19 +199,19 @@ impl Registry {
     /// `stopped`; others vanish. When the master died without a last word
     /// (killed, crashed: no exit status), the session was lost while
     /// running and comes back per `restart-style`, as at sessd's start.
-    /// True when the session is to be started again at once (`immediately`,
+    /// Some when the session is to be started again at once (`immediately`,
     /// or lost: the first run and at most 5 more within a minute).
-    async fn ended(&self, id: &str, master: u32, last: Option<SessionInfo>) -> bool {
+    async fn ended(&self, id: &str, master: u32, last: Option<SessionInfo>) -> Option<Again> {
         let mut book = self.book.lock().await;
         if book.live.get(id) != Some(&master) {
-            return false; // a newer master holds the session now
+            return None; // a newer master holds the session now
         }
         book.live.remove(id);
         if self.stopping.load(std::sync::atomic::Ordering::SeqCst) {
             info!(id, "session ended while sessd stops; the next start brings it back");
-            return false;
+            return None;
         }
-        let Some(record) = book.records.get(id) else { return false };
+        let record = book.records.get(id)?;
         // Without a last word from a master that has ended (a watch cut
         // while the master lives is no loss).
         let lost = last.as_ref().is_none_or(|last| last.exit_status.is_none())
@@ -212,12 +229,13 @@ impl Registry {
             recent.retain(|t| now.duration_since(*t) < RESPAWN_WINDOW);
             if recent.len() < MAX_RESPAWNS {
                 recent.push(now);
-                if lost {
+                return Some(if lost {
                     info!(id, "session's master is gone; the session comes back");
+                    Again::ComeBack
                 } else {
                     info!(id, "program exited; restart-style immediately respawns it");
-                }
-                return true;
+                    Again::Respawn
+                });
             }
             warn!(id, "respawned {MAX_RESPAWNS} times within a minute; leaving it stopped");
         }
@@ -237,6 +255,6 @@ impl Registry {
             book.records.remove(id);
             self.unsave(id);
         }
-        false
+        None
     }
 }
