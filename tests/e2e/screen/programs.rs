@@ -194,9 +194,6 @@ fn a_program_that_does_not_repaint_is_padded_in_a_bigger_terminal() {
 }
 
 #[test]
-#[ignore = "product bug (the model, master/screen.rs): alacritty_terminal's ED 2 on a blank \
-            screen with no scrollback puts one blank row in the scrollback, and a bigger \
-            terminal pulls it back onto the screen, above the program's first row"]
 fn a_program_that_clears_and_does_not_repaint_is_padded_in_a_bigger_terminal() {
     padded("\x1b[H\x1b[2J");
 }

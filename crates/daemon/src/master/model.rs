@@ -494,6 +494,20 @@ mod tests {
     }
 
     #[test]
+    fn clearing_a_blank_screen_keeps_no_scrollback_and_a_written_one_keeps_its_lines() {
+        let size = WinSize { rows: 4, cols: 10 };
+        let history = |bytes: &[u8]| {
+            let mut model = Model::new(size, 100, Listener::default());
+            model.advance(bytes);
+            model.term.grid().history_size()
+        };
+        assert_eq!(history(b"\x1b[H\x1b[2J"), 0);
+        assert_eq!(history(b"\x1b[2J\x1b[2J\x1b[2J"), 0);
+        // A written screen goes into the scrollback, as the emulator keeps it.
+        assert_eq!(history(b"a\r\nb\x1b[H\x1b[2J"), 2);
+    }
+
+    #[test]
     fn grid_rows_paint_as_their_copies_do() {
         let size = WinSize { rows: 5, cols: 12 };
         let mut model = Model::new(size, 200, Listener::default());

@@ -1,11 +1,14 @@
 //! The scroll region, which alacritty_terminal keeps private: a handler
 //! that passes every call to the emulator and notes the region as the
-//! emulator sets and resets it, so a repaint can restore it. (The mouse
+//! emulator sets and resets it, so a repaint can restore it. It also notes
+//! changes a repaint cannot carry, and mends one difference of the emulator
+//! from real terminals (ED 2 on a blank screen). (The mouse
 //! cursor icon, which the emulator ignores too, is left to the default.)
 
 use alacritty_terminal::Term;
 use alacritty_terminal::event::EventListener;
 use alacritty_terminal::grid::Dimensions;
+use alacritty_terminal::index::Line;
 use alacritty_terminal::vte::ansi::*;
 
 /// Top and bottom (exclusive) rows of the scroll region, when narrower than
@@ -46,6 +49,20 @@ impl<L: EventListener> Handler for Tracking<'_, L> {
             *self.region = (region != (0, rows)).then_some(region);
         }
         self.term.set_scrolling_region(top, Some(bottom as usize));
+    }
+
+    /// As alacritty_terminal does, except that ED 2 on a blank screen with
+    /// no scrollback leaves the scrollback empty: the emulator scrolls one
+    /// blank row into it there, which no terminal does.
+    fn clear_screen(&mut self, mode: ClearMode) {
+        let grid = self.term.grid();
+        let blank = matches!(mode, ClearMode::All)
+            && grid.history_size() == 0
+            && (0..grid.screen_lines() as i32).all(|line| grid[Line(line)].is_clear());
+        self.term.clear_screen(mode);
+        if blank {
+            self.term.grid_mut().clear_history();
+        }
     }
 
     fn reset_state(&mut self) {
@@ -111,7 +128,6 @@ impl<L: EventListener> Handler for Tracking<'_, L> {
     save_cursor_position();
     restore_cursor_position();
     clear_line(a0: LineClearMode);
-    clear_screen(a0: ClearMode);
     reverse_index();
     terminal_attribute(a0: Attr);
     set_mode(a0: Mode);
