@@ -56,7 +56,7 @@ pub fn run(program: &[OsString]) -> Result<()> {
 
 fn relay(mut stdin: &File, mut stdout: &File, term: &TestTerm) -> Result<()> {
     let mut pty = term.master();
-    for fd in [pty.as_fd(), stdout.as_fd()] {
+    for fd in [pty.as_fd(), stdin.as_fd(), stdout.as_fd()] {
         fcntl(fd, FcntlArg::F_SETFL(OFlag::O_NONBLOCK))?;
     }
     let (mut out, mut keys) = (Queue::new(), Queue::new());
