@@ -1,5 +1,5 @@
-//! sess-bench: measures sess against the program on a raw pty, dtach, tmux
-//! and screen, in one run, and prints one table.
+//! sess-bench: measures sess against the program on a raw pty, a minimal
+//! relay, dtach, tmux and screen, in one run, and prints one table.
 //!
 //! 1. attached output throughput (`cat` of a big text file) and the tool's
 //!    CPU time for it,
@@ -17,6 +17,7 @@ mod error;
 mod measure;
 mod memory;
 mod procs;
+mod relay;
 mod report;
 mod stats;
 mod term;
@@ -39,7 +40,7 @@ use report::{Phase, ToolResult};
 use tools::{Ctx, Kind};
 use workload::Markers;
 
-/// Benchmark sess against a raw pty, dtach, tmux and screen.
+/// Benchmark sess against a raw pty, a minimal relay, dtach, tmux and screen.
 #[derive(Parser)]
 #[command(name = "sess-bench", version)]
 struct Args {
@@ -47,7 +48,12 @@ struct Args {
     #[arg(long)]
     quick: bool,
     /// Tools to measure, in table order; absent peers are skipped.
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "raw,sess,dtach,tmux,screen")]
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "raw,sess,relay,dtach,tmux,screen"
+    )]
     tools: Vec<Kind>,
     /// Measurements to leave out.
     #[arg(long, value_enum, value_delimiter = ',')]
@@ -124,6 +130,17 @@ const WORKER_DIR_VAR: &str = "SESS_BENCH_WORKER_DIR";
 const STOP_SIGNALS: [Signal; 3] = [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP];
 
 fn main() -> ExitCode {
+    // The relay tool is this same binary (see `relay`).
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(program) = relay::program(&argv) {
+        return match relay::run(program) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("sess-bench relay: {e}");
+                ExitCode::from(2)
+            }
+        };
+    }
     let args = Args::parse();
     let worker = std::env::var(WORKER_RUN_VAR).ok().zip(std::env::var_os(WORKER_DIR_VAR));
     let result = match worker {
@@ -217,7 +234,7 @@ fn work(args: &Args, run_id: String, dir: PathBuf) -> Result<u8> {
         echo_phase(&ctx, &plan, &kinds, &mut results, &mut markers);
     }
     if phases(Phase::Reconnect) {
-        for &kind in kinds.iter().filter(|&&k| k != Kind::Raw) {
+        for &kind in kinds.iter().filter(|k| k.has_sessions()) {
             let r = measure::reconnect(&ctx, kind, plan.reconnects, &mut markers);
             record(&mut results, kind, Phase::Reconnect, r, |res, r| {
                 eprintln!("reconnect: {kind}: median {:.1} ms", stats::median(&r.ms));
@@ -260,7 +277,7 @@ fn available(wanted: &[Kind], ctx: &Ctx) -> Vec<Kind> {
     let mut kinds = Vec::new();
     for &kind in Kind::ALL.iter().filter(|k| wanted.contains(k)) {
         let missing = match kind {
-            Kind::Raw => None,
+            Kind::Raw | Kind::Relay => None,
             Kind::Sess => ["sess", "sessd", "sesslist", "disconnect", "reconnect"]
                 .into_iter()
                 .find(|b| !ctx.sess_bin.join(b).is_file())
@@ -392,7 +409,7 @@ fn memory_phase(
     let mut subjects = Vec::new();
     for &idle in idles {
         let instance = if idle == Idle::Full { &full } else { ctx };
-        for &kind in kinds.iter().filter(|&&k| k != Kind::Raw) {
+        for &kind in kinds.iter().filter(|k| k.has_sessions()) {
             subjects.push(memory::Subject::new(idle, kind, instance));
         }
     }

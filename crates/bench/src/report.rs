@@ -139,16 +139,17 @@ fn cell(r: &ToolResult, phase: Phase, v: Option<String>) -> String {
     }
 }
 
-/// The idle memory table (Markdown) for `kinds` in order (the raw pty has
-/// no sessions): for each kind of idle session, the PSS with one session,
-/// the growth per extra session, and the anonymous part of that growth.
+/// The idle memory table (Markdown) for `kinds` in order (the raw pty and
+/// the relay have no sessions): for each kind of idle session, the PSS with
+/// one session, the growth per extra session, and the anonymous part of
+/// that growth.
 pub fn memory_table(kinds: &[Kind], results: &BTreeMap<Kind, ToolResult>) -> String {
     let mut out = String::from(
         "| tool | empty screen: PSS 1st session KiB | PSS / extra session KiB | anon / extra KiB \
          | full screen + 500 lines: PSS 1st session KiB | PSS / extra session KiB | anon / extra KiB |\n\
          |---|---:|---:|---:|---:|---:|---:|\n",
     );
-    for &kind in kinds.iter().filter(|&&k| k != Kind::Raw) {
+    for &kind in kinds.iter().filter(|k| k.has_sessions()) {
         let Some(r) = results.get(&kind) else {
             continue;
         };
@@ -164,9 +165,28 @@ pub fn memory_table(kinds: &[Kind], results: &BTreeMap<Kind, ToolResult>) -> Str
     out
 }
 
-/// Notes under the tables: what reached the terminal, sessd's share, errors.
+/// The median over the rounds of `a`'s rate over `b`'s in the same round.
+/// A tool's rates stop at its first error, so the i-th rate of each is
+/// from the same round.
+fn per_round_ratio(a: &[f64], b: &[f64]) -> Option<f64> {
+    let ratios: Vec<f64> = a.iter().zip(b).filter(|(_, b)| **b > 0.0).map(|(a, b)| a / b).collect();
+    (!ratios.is_empty()).then(|| median(&ratios))
+}
+
+/// Notes under the tables: sess against the relay, what reached the
+/// terminal, sessd's share, errors.
 pub fn notes(kinds: &[Kind], results: &BTreeMap<Kind, ToolResult>) -> String {
     let mut out = String::new();
+    let rates = |k: Kind| results.get(&k).filter(|_| kinds.contains(&k)).map(|r| &r.rates[..]);
+    if let Some(v) =
+        per_round_ratio(rates(Kind::Sess).unwrap_or(&[]), rates(Kind::Relay).unwrap_or(&[]))
+    {
+        let _ = writeln!(
+            out,
+            "- Throughput sess × relay: {v:.2} (median of the rounds): what sess's own work \
+             costs, over the second pty hop it shares with the relay."
+        );
+    }
     let seen: Vec<String> = kinds
         .iter()
         .filter_map(|k| {
@@ -318,6 +338,33 @@ mod tests {
         assert_eq!(v[0].pass, Some(true));
         assert_eq!(v[1].pass, None);
         assert!(notes(&[Kind::Sess], &results).contains("boom"));
+    }
+
+    #[test]
+    fn relay_row_and_sess_over_relay_note() {
+        let tool = |rates: Vec<f64>, ratios: Vec<f64>| ToolResult {
+            rates,
+            ratios,
+            cpu: vec![0.4],
+            echo_us: vec![100.0],
+            ..Default::default()
+        };
+        let results = BTreeMap::from([
+            (Kind::Raw, tool(vec![100.0, 50.0, 80.0], vec![1.0, 1.0, 1.0])),
+            (Kind::Sess, tool(vec![90.0, 30.0, 40.0], vec![0.9, 0.6, 0.5])),
+            // The relay failed in the third round: its two rounds count.
+            (Kind::Relay, tool(vec![100.0, 40.0], vec![1.0, 0.8])),
+        ]);
+        let kinds = [Kind::Raw, Kind::Sess, Kind::Relay];
+        let t = table(&kinds, &results);
+        assert!(t.contains("| relay | 70.0 | 0.90 | 0.40 | 100 | 1.00 | 100 | – |"), "{t}");
+        // Rounds: 90/100 = 0.9, 30/40 = 0.75.
+        let n = notes(&kinds, &results);
+        assert!(n.contains("- Throughput sess × relay: 0.82 "), "{n}");
+        assert!(!notes(&[Kind::Raw, Kind::Sess], &results).contains("× relay"));
+        assert!(!memory_table(&kinds, &results).contains("relay"));
+        assert_eq!(per_round_ratio(&[1.0], &[]), None);
+        assert_eq!(per_round_ratio(&[1.0, 3.0], &[2.0, 0.0]), Some(0.5));
     }
 
     #[test]

@@ -85,6 +85,11 @@ impl TestTerm {
         self.child.id() as i32
     }
 
+    /// The master side, for a caller that does its own reading and writing.
+    pub fn master(&self) -> &File {
+        &self.master
+    }
+
     /// Types `bytes` on the terminal.
     pub fn write(&mut self, bytes: &[u8]) -> Result<()> {
         self.master.write_all(bytes)?;

@@ -13,6 +13,7 @@ use clap::ValueEnum;
 
 use crate::error::{Error, Result, bail};
 use crate::procs;
+use crate::relay;
 use crate::term::{NESTING_VARS, TestTerm};
 use crate::workload::WORKLOAD_COMMS;
 
@@ -23,6 +24,10 @@ pub enum Kind {
     Raw,
     /// sess: the client hands the terminal to the session's master.
     Sess,
+    /// The program on a pty of its own, copied to the terminal by a minimal
+    /// poll loop with no screen model: the floor of any design in which a
+    /// master writes to the user's terminal.
+    Relay,
     /// dtach: a master per session, its client copies every byte.
     Dtach,
     /// tmux: one server for all sessions, renders into the terminal.
@@ -32,16 +37,24 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 5] = [Kind::Raw, Kind::Sess, Kind::Dtach, Kind::Tmux, Kind::Screen];
+    pub const ALL: [Kind; 6] =
+        [Kind::Raw, Kind::Sess, Kind::Relay, Kind::Dtach, Kind::Tmux, Kind::Screen];
 
     pub fn name(self) -> &'static str {
         match self {
             Kind::Raw => "raw pty",
             Kind::Sess => "sess",
+            Kind::Relay => "relay",
             Kind::Dtach => "dtach",
             Kind::Tmux => "tmux",
             Kind::Screen => "screen",
         }
+    }
+
+    /// Whether the tool keeps sessions that can be detached and reattached
+    /// (the raw pty and the relay end with their terminal).
+    pub fn has_sessions(self) -> bool {
+        !matches!(self, Kind::Raw | Kind::Relay)
     }
 
     /// Short lower-case word for tags and socket names.
@@ -49,6 +62,7 @@ impl Kind {
         match self {
             Kind::Raw => "raw",
             Kind::Sess => "sess",
+            Kind::Relay => "relay",
             Kind::Dtach => "dtach",
             Kind::Tmux => "tmux",
             Kind::Screen => "screen",
@@ -86,6 +100,8 @@ pub struct Ctx {
     pub dir: PathBuf,
     /// Directory with the sess binaries (sess, sessd, sesslist, ...).
     pub sess_bin: PathBuf,
+    /// This binary, which is also the relay tool.
+    exe: PathBuf,
     /// Name of this instance of the tools, when not the run's main one
     /// (see [`Ctx::instance`]).
     instance: Option<String>,
@@ -102,7 +118,8 @@ pub const STEP_TIMEOUT: Duration = Duration::from_secs(15);
 
 impl Ctx {
     pub fn new(run: String, dir: PathBuf, sess_bin: PathBuf) -> Result<Ctx> {
-        let ctx = Ctx { run, dir, sess_bin, instance: None, serial: AtomicU32::new(0) };
+        let exe = std::env::current_exe()?;
+        let ctx = Ctx { run, dir, sess_bin, exe, instance: None, serial: AtomicU32::new(0) };
         ctx.make_dirs()?;
         Ok(ctx)
     }
@@ -116,6 +133,7 @@ impl Ctx {
             run: self.run.clone(),
             dir: self.dir.join(name),
             sess_bin: self.sess_bin.clone(),
+            exe: self.exe.clone(),
             instance: Some(name.to_string()),
             serial: AtomicU32::new(0),
         };
@@ -195,6 +213,7 @@ impl Ctx {
                 argv.push(self.sess_cmd("sess"));
                 None
             }
+            Kind::Relay => return (relay::argv(&self.exe, program), None),
             Kind::Dtach => {
                 let sock = self.dir.join("sock").join(self.unique(kind));
                 argv.extend(["dtach".into(), "-c".into(), sock.clone().into(), "-z".into()]);
@@ -294,7 +313,7 @@ impl Ctx {
                 let name = self.unique(kind).into();
                 vec!["screen".into(), "-c".into(), rc, "-dmS".into(), name]
             }
-            Kind::Raw => bail!("a raw pty has no detached sessions"),
+            Kind::Raw | Kind::Relay => bail!("{kind} has no detached sessions"),
         };
         argv.extend(program.iter().cloned());
         self.run_quiet(kind, &argv)
