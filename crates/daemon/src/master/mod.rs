@@ -361,6 +361,9 @@ impl Master {
             if self.to_pty.is_empty() {
                 self.to_pty = Vec::new();
             }
+            if let Some(term) = self.term.as_mut() {
+                term.idle();
+            }
             sess_sys::os::give_back_memory();
         }
         if self.term.as_mut().is_some_and(|t| t.detach.expired(now)) {

@@ -20,8 +20,10 @@ pub struct Terminal {
     input: OwnedFd,
     output: OwnedFd,
     flags: [OFlag; 2],
-    /// Output not yet accepted by the terminal.
+    /// Output not yet accepted by the terminal: `out[sent..]`. Written
+    /// from the front without moving the rest each time.
     out: Vec<u8>,
+    sent: usize,
     pub detach: DetachKey,
     pub from: String,
     pub pending: Option<Pending>,
@@ -49,6 +51,7 @@ impl Terminal {
             output,
             flags,
             out: Vec::new(),
+            sent: 0,
             detach: DetachKey::new(spec.detach_key),
             from: spec.from.clone(),
             pending: None,
@@ -65,29 +68,48 @@ impl Terminal {
     }
 
     pub fn has_room(&self) -> bool {
-        self.out.len() < OUT_HIGH
+        self.out.len() - self.sent < OUT_HIGH
     }
 
     pub fn has_queued(&self) -> bool {
-        !self.out.is_empty()
+        self.sent < self.out.len()
     }
 
     /// Writes what the terminal takes now and queues the rest.
     pub fn write(&mut self, data: &[u8]) -> io::Result<()> {
-        if self.out.is_empty() {
-            let n = write_some(self.output.as_fd(), data)?;
-            self.out.extend_from_slice(&data[n..]);
-        } else {
+        if self.has_queued() {
+            // What was written goes once it outweighs what waits: each
+            // byte is moved at most once.
+            if self.sent >= OUT_HIGH {
+                self.out.drain(..self.sent);
+                self.sent = 0;
+            }
             self.out.extend_from_slice(data);
+        } else {
+            let n = write_some(self.output.as_fd(), data)?;
+            self.out.clear();
+            self.sent = 0;
+            self.out.extend_from_slice(&data[n..]);
         }
         Ok(())
     }
 
     /// Writes queued output as far as the terminal takes it.
     pub fn flush(&mut self) -> io::Result<()> {
-        let n = write_some(self.output.as_fd(), &self.out)?;
-        self.out.drain(..n);
+        self.sent += write_some(self.output.as_fd(), &self.out[self.sent..])?;
+        if !self.has_queued() {
+            self.out.clear();
+            self.sent = 0;
+        }
         Ok(())
+    }
+
+    /// Lets the queue's memory go once output has stopped.
+    pub fn idle(&mut self) {
+        if !self.has_queued() {
+            self.out = Vec::new();
+            self.sent = 0;
+        }
     }
 
     /// Ends the connection: the fds get their flags back and are closed,
