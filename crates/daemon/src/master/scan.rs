@@ -108,6 +108,16 @@ impl Scan {
         self.scanned = 0;
     }
 
+    /// The first `n` bytes since the mark are let go, all before the last
+    /// barrier's end or at it, leaving `line_feeds` CR LFs after it: offsets
+    /// count from the first byte kept.
+    pub fn let_go(&mut self, n: usize, line_feeds: usize) {
+        debug_assert!(n >= self.barrier_end && line_feeds <= self.line_feeds);
+        self.barrier_end = 0;
+        self.line_feeds = line_feeds;
+        self.scanned -= n;
+    }
+
     /// The start of the escape sequence the output is in the middle of
     /// (empty at rest, or if it is too long to replay).
     pub fn unfinished(&self) -> &[u8] {

@@ -3,10 +3,13 @@
 //!
 //! - Output that changes lasting state (modes, the title, queries, ...) is
 //!   parsed at once, with everything before it ([`super::scan`] tells).
-//! - Output that only draws waits, up to [`BATCH`] bytes or [`PARSE_DELAY`];
-//!   everything that reads the screen parses it first. A bulk of it is
-//!   mostly passed over: lines that scroll out of the screen and of the kept
-//!   scrollback need no drawing, only the pen they leave.
+//! - Output that only draws waits until output pauses for [`PARSE_DELAY`],
+//!   or up to [`BATCH`] bytes; everything that reads the screen parses it
+//!   first. A bulk of it is mostly passed over: lines that scroll out of
+//!   the screen and of the kept scrollback need no drawing, only the pen
+//!   they leave. They are let go as they come ([`Screen::trim`]), so bulk
+//!   output waits in a buffer of a few screens and is parsed once, when it
+//!   stops.
 //! - A screen quiet for [`SLEEP_AFTER`] goes to sleep: the model is dropped
 //!   and only its repaint is kept (text and colours as bytes, a fraction of
 //!   the emulator's cells), to be fed to a fresh model when output comes or
@@ -22,7 +25,7 @@ use std::time::{Duration, Instant};
 /// that most of a bulk of output can be passed over.
 const BATCH: usize = 1024 * 1024;
 
-/// Drawing-only output waits at most this long before it is parsed.
+/// Drawing-only output is parsed once output has paused this long.
 const PARSE_DELAY: Duration = Duration::from_millis(50);
 
 /// A screen without output for this long sleeps.
@@ -46,14 +49,17 @@ pub struct Screen {
     scan: Scan,
     /// Output that only draws, not parsed yet.
     pending: Vec<u8>,
-    pending_since: Option<Instant>,
+
     last_output: Instant,
     /// The model could not sleep: no use trying again before it changes.
     restless: bool,
     batch: usize,
-    /// Bytes passed over undrawn, for the tests.
+    /// Bytes passed over undrawn, and of them let go as they came, for the
+    /// tests.
     #[cfg(test)]
     passed_over: usize,
+    #[cfg(test)]
+    let_go: usize,
 }
 
 impl Screen {
@@ -69,12 +75,13 @@ impl Screen {
             scrollback_bytes,
             scan: Scan::default(),
             pending: Vec::new(),
-            pending_since: None,
             last_output: Instant::now(),
             restless: false,
             batch: BATCH,
             #[cfg(test)]
             passed_over: 0,
+            #[cfg(test)]
+            let_go: 0,
         }
     }
 
@@ -106,7 +113,7 @@ impl Screen {
         let chunk = self.scan.chunk(bytes);
         if !chunk.stateful && chunk.dropped.is_empty() && (at_rest || !self.pending.is_empty()) {
             self.pending.extend_from_slice(bytes);
-            self.pending_since.get_or_insert(self.last_output);
+            self.trim();
             if self.pending.len() >= self.batch {
                 self.parse();
             }
@@ -124,10 +131,12 @@ impl Screen {
 
     /// When the screen has work to do: parse output that waits, or sleep.
     pub fn due(&self) -> Option<Instant> {
-        match self.pending_since {
-            Some(since) => Some(since + PARSE_DELAY),
-            None if self.restless => None,
-            None => self.model.as_ref().map(|_| self.last_output + SLEEP_AFTER),
+        if !self.pending.is_empty() {
+            Some(self.last_output + PARSE_DELAY)
+        } else if self.restless {
+            None
+        } else {
+            self.model.as_ref().map(|_| self.last_output + SLEEP_AFTER)
         }
     }
 
@@ -138,12 +147,9 @@ impl Screen {
         if self.due().is_none_or(|due| now < due) {
             return false;
         }
-        if self.pending_since.is_some() {
+        if !self.pending.is_empty() {
+            // Output has paused.
             self.parse();
-            if now < self.last_output + PARSE_DELAY {
-                // Output still flows: the buffer serves the next batch.
-                return false;
-            }
             self.pending = Vec::new();
             return true;
         }
@@ -189,6 +195,41 @@ impl Screen {
         self.reported.0.borrow().title.clone()
     }
 
+    /// Line feeds that, from any row, push every row of the screen out of
+    /// it and of the kept scrollback.
+    fn keep(&self) -> usize {
+        2 * usize::from(self.size.rows) + self.restore_lines + 1
+    }
+
+    /// Lets go of waiting drawing that enough line feeds after it push out
+    /// of reach, once there are twice as many as that takes (so each byte is
+    /// moved at most once more): the model takes the pen it leaves now, and
+    /// the rest waits, from the start of a line.
+    fn trim(&mut self) {
+        let keep = self.keep();
+        if self.scan.line_feeds <= 2 * keep || self.model().region.is_some() {
+            return;
+        }
+        let mut pending = std::mem::take(&mut self.pending);
+        let barrier_end = self.scan.barrier_end;
+        if let Some(lf) = memchr::memrchr_iter(b'\n', &pending[barrier_end..]).nth(keep) {
+            let from = barrier_end + lf + 1;
+            let model = self.model();
+            for sgr in pen_changes(&pending[..from]).iter().rev() {
+                model.advance(sgr);
+            }
+            model.advance(b"\r");
+            pending.drain(..from);
+            self.scan.let_go(from, keep);
+            #[cfg(test)]
+            {
+                self.passed_over += from;
+                self.let_go += from;
+            }
+        }
+        self.pending = pending;
+    }
+
     /// Parses the output that waits.
     pub fn parse(&mut self) {
         self.parse_pending((self.scan.barrier_end, self.scan.line_feeds));
@@ -201,16 +242,14 @@ impl Screen {
     /// kept scrollback: only the pen it leaves matters, so only its colour
     /// changes are parsed, then the rest from the start of a line.
     fn parse_pending(&mut self, (barrier_end, line_feeds): (usize, usize)) {
-        self.pending_since = None;
         if self.pending.is_empty() {
             return;
         }
         let pending = std::mem::take(&mut self.pending);
-        let restore_lines = self.restore_lines;
-        let model = self.model();
         // From any row, 2 × rows line feeds push every row out of the
         // screen; the scrollback holds `restore_lines` more.
-        let keep = 2 * model.rows() + restore_lines + 1;
+        let keep = self.keep();
+        let model = self.model();
         let from = (model.region.is_none() && line_feeds > keep)
             .then(|| memchr::memrchr_iter(b'\n', &pending[barrier_end..]).nth(keep))
             .flatten()
@@ -384,8 +423,9 @@ mod tests {
         }
     }
 
-    /// A stream of drawing with some lasting state changes, from a seed.
-    fn stream(seed: u32, len: usize) -> Vec<u8> {
+    /// A stream of drawing with some lasting state changes, from a seed;
+    /// `barriers` in a thousand pieces move the cursor up or clear.
+    fn stream(seed: u32, len: usize, barriers: usize) -> Vec<u8> {
         const DRAW: &[&str] = &[
             "word ",
             "\u{4e2d}\u{6587}",
@@ -459,7 +499,7 @@ mod tests {
             let pick = next(1000);
             let piece = match pick {
                 0..=1 => STATEFUL[next(STATEFUL.len())],
-                2..=6 => BARRIER[next(BARRIER.len())],
+                p if (2..2 + barriers).contains(&p) => BARRIER[next(BARRIER.len())],
                 20..=399 => "\r\n",
                 _ => DRAW[next(DRAW.len())],
             };
@@ -486,7 +526,7 @@ mod tests {
     fn passing_over_drawing_gives_the_same_screen_as_parsing_it() {
         let mut passed_over = 0;
         for seed in 1..40u32 {
-            let bytes = stream(seed.wrapping_mul(0x9e37_79b9), 60_000);
+            let bytes = stream(seed.wrapping_mul(0x9e37_79b9), 60_000, 5);
             let mut lazy = Screen::new(SIZE, 50, usize::MAX);
             lazy.batch = 4096;
             feed_split(&mut lazy, &bytes, seed);
@@ -502,10 +542,30 @@ mod tests {
     }
 
     #[test]
+    fn letting_go_of_bulk_drawing_as_it_comes_gives_the_same_screen() {
+        let mut let_go = 0;
+        for seed in 1..30u32 {
+            // Few barriers: long runs of lines, let go of as they come.
+            let bytes = stream(seed.wrapping_mul(0x2545_f491), 80_000, 1);
+            let mut lazy = Screen::new(SIZE, 50, usize::MAX);
+            feed_split(&mut lazy, &bytes, seed);
+            assert!(lazy.pending.len() < 40_000, "seed {seed}: {} bytes wait", lazy.pending.len());
+            let mut eager = Screen::new(SIZE, 50, usize::MAX);
+            eager.model().advance(&bytes);
+            assert_eq!(lazy.repaint(), eager.repaint(), "seed {seed}");
+            assert_eq!(view(&mut lazy), view(&mut eager), "seed {seed}");
+            let pen = |s: &mut Screen| style(&s.model().term.grid().cursor.template);
+            assert_eq!(pen(&mut lazy), pen(&mut eager), "seed {seed}");
+            let_go += lazy.let_go;
+        }
+        assert!(let_go > 300_000, "only {let_go} bytes were let go of as they came");
+    }
+
+    #[test]
     fn a_screen_that_sleeps_wakes_up_the_same() {
         let mut slept = 0;
         for seed in 1..60u32 {
-            let bytes = stream(seed.wrapping_mul(0x9e37_79b9), 20_000);
+            let bytes = stream(seed.wrapping_mul(0x9e37_79b9), 20_000, 5);
             let mut awake = fed(&bytes);
             let mut napping = fed(&bytes);
             napping.parse();
@@ -515,7 +575,7 @@ mod tests {
             }
             slept += 1;
             assert_eq!(napping.repaint(), awake.repaint(), "seed {seed}");
-            let more = stream(seed ^ 0x5555, 5_000);
+            let more = stream(seed ^ 0x5555, 5_000, 5);
             awake.feed(&more);
             napping.feed(&more);
             assert_eq!(napping.repaint(), awake.repaint(), "seed {seed} after more output");
