@@ -204,7 +204,7 @@ impl Scan {
                     self.line_feeds += 1;
                     2
                 }
-                [b'\t' | 0x08 | 0x07, ..] => 1,
+                [0x08 | 0x07, ..] => 1,
                 [0x1b, b'[', ..] => {
                     let params = bytes[i + 2..].iter().position(|b| !(0x30..=0x3b).contains(b));
                     let Some(end) = params.map(|n| i + 2 + n) else { return i };
@@ -371,24 +371,27 @@ fn csi_final(byte: u8) -> Effect {
     }
 }
 
-/// The length of the run of bytes at the start of `bytes` that are not C0
-/// controls (text, UTF-8 included), eight bytes at a time.
+/// The length of the run of bytes at the start of `bytes` that are text
+/// (UTF-8 included) or tabs: anything but the other C0 controls. A tab
+/// only moves the cursor along the line, so it draws like text does.
+/// Eight bytes at a time.
 fn text_len(bytes: &[u8]) -> usize {
-    const LOW: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const TABS: u64 = 0x0909_0909_0909_0909;
+    // The high bit of each zero byte of `x`, exactly (no carry crosses a
+    // byte: each byte's low seven bits plus 0x7f stay within it).
+    let zeros = |x: u64| !(((x & LOW7) + LOW7) | x | LOW7);
     let mut n = 0;
     for word in bytes.chunks_exact(8) {
         let x = u64::from_le_bytes(word.try_into().expect("eight bytes"));
-        // A byte below 0x20 borrows into its high bit; bytes with the
-        // high bit already set are masked out by `!x`. Borrows can mark
-        // bytes after the first such byte too, never before it.
-        let found = x.wrapping_sub(LOW * 0x20) & !x & HIGH;
-        if found != 0 {
-            return n + found.trailing_zeros() as usize / 8;
+        // Bytes below 0x20 are those with their top three bits clear.
+        let controls = zeros(x & 0xe0e0_e0e0_e0e0_e0e0) & !zeros(x ^ TABS);
+        if controls != 0 {
+            return n + controls.trailing_zeros() as usize / 8;
         }
         n += 8;
     }
-    n + bytes[n..].iter().position(|&b| b < 0x20).unwrap_or(bytes.len() - n)
+    n + bytes[n..].iter().position(|&b| b < 0x20 && b != b'\t').unwrap_or(bytes.len() - n)
 }
 
 #[cfg(test)]
@@ -404,7 +407,7 @@ mod tests {
     #[test]
     fn text_runs_end_at_the_first_control() {
         for len in 0..40 {
-            for control in [0x00u8, 0x07, 0x0a, 0x1b, 0x1f] {
+            for control in [0x00u8, 0x07, 0x08, 0x0a, 0x1b, 0x1f] {
                 let mut bytes = "é漢x".repeat(10).into_bytes()[..len].to_vec();
                 bytes.push(control);
                 bytes.extend_from_slice(b"tail");
@@ -414,6 +417,17 @@ mod tests {
             assert_eq!(text_len(&text), len);
         }
         assert_eq!(text_len(&[0x7f, 0x80, 0xff, 0x20, 0x1f]), 4);
+        assert_eq!(text_len(b"a\tb\t\t\x08\t\t\t\t\t\t\t\t\r"), 5);
+        assert_eq!(text_len(b"\t\t\t\t\t\t\t\t\t\t\t\x0e"), 11);
+        // Every byte value at every place of a word, after every other.
+        for (at, byte, before) in (0..17).flat_map(|at| {
+            (0..=255u8).flat_map(move |byte| [b'x', b'\t', 0x80, 0xff].map(|b| (at, byte, b)))
+        }) {
+            let mut bytes = vec![before; 20];
+            bytes[at] = byte;
+            let want = bytes.iter().position(|&b| b < 0x20 && b != b'\t').unwrap_or(20);
+            assert_eq!(text_len(&bytes), want, "{byte:#x} at {at} after {before:#x}");
+        }
     }
 
     #[test]
