@@ -56,6 +56,9 @@ pub const MAX_TITLE: usize = 99;
 /// Bytes read from the pty before they are passed on.
 const READ_BUF: usize = 64 * 1024;
 
+/// What a pty hands out at most in one read.
+const PTY_CHUNK: usize = 4096;
+
 /// Bound on typed input queued for a program that does not read it.
 const IN_HIGH: usize = 64 * 1024;
 
@@ -429,17 +432,24 @@ impl Master {
     }
 
     /// Reads what the pty has now, up to [`READ_BUF`] bytes (a pty gives
-    /// at most 4 KiB a read: taking several before writing them on saves
-    /// wake-ups downstream); false when there was nothing to read.
+    /// at most [`PTY_CHUNK`] a read: taking several before writing them on
+    /// saves wake-ups downstream); false when there was nothing to read.
     fn read_pty(&mut self) -> bool {
         // Kept while output flows; let go when the screen goes idle.
         let mut buf = std::mem::take(&mut self.read_buf);
         if buf.is_empty() {
             buf = vec![0; READ_BUF];
         }
+        // While a terminal is connected, no more than its queue takes (but
+        // a pty chunk at least): output then flows at the terminal's pace,
+        // in few large reads and writes, instead of being drained ahead.
+        let want = match self.term.as_ref().filter(|t| t.live) {
+            Some(term) => term.room().clamp(PTY_CHUNK, buf.len()),
+            None => buf.len(),
+        };
         let mut filled = 0;
-        while filled < buf.len() {
-            match nix::unistd::read(&self.pty, &mut buf[filled..]) {
+        while filled < want {
+            match nix::unistd::read(&self.pty, &mut buf[filled..want]) {
                 Ok(0) | Err(Errno::EIO) => {
                     self.pty_open = false;
                     break;

@@ -68,7 +68,12 @@ impl Terminal {
     }
 
     pub fn has_room(&self) -> bool {
-        self.out.len() - self.sent < OUT_HIGH
+        self.room() > 0
+    }
+
+    /// How many more bytes the queue takes before the program is paused.
+    pub fn room(&self) -> usize {
+        OUT_HIGH.saturating_sub(self.out.len() - self.sent)
     }
 
     pub fn has_queued(&self) -> bool {
