@@ -64,7 +64,7 @@ struct Args {
     /// Size of the file printed in the throughput test, MiB [default: 64, quick 16].
     #[arg(long, value_name = "MIB")]
     size: Option<u64>,
-    /// Throughput runs per tool (the median counts) [default: 5, quick 3].
+    /// Throughput runs per tool (the median counts) [default: 9, quick 3].
     #[arg(long)]
     runs: Option<usize>,
     /// Echo samples per tool [default: 2000, quick 400].
@@ -110,7 +110,7 @@ impl Plan {
         let echo_rounds = if q { 2 } else { 4 }.min(samples);
         Plan {
             size: args.size.unwrap_or(if q { 16 } else { 64 }).max(1) << 20,
-            runs: args.runs.unwrap_or(if q { 3 } else { 5 }).max(1),
+            runs: args.runs.unwrap_or(if q { 3 } else { 9 }).max(1),
             echo_rounds,
             echo_warmup: 50,
             echo_samples: samples.div_ceil(echo_rounds),
