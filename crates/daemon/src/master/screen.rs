@@ -522,20 +522,30 @@ mod tests {
         }
     }
 
+    /// Feeds `bytes` to a lazy screen (in pieces, waiting up to `batch`
+    /// bytes) and checks that it shows what a model fed every byte shows;
+    /// returns the lazy screen.
+    fn same_as_eager(bytes: &[u8], seed: u32, batch: usize) -> Screen {
+        let mut lazy = Screen::new(SIZE, 50, usize::MAX);
+        lazy.batch = batch;
+        feed_split(&mut lazy, bytes, seed);
+        let waiting = lazy.pending.len();
+        let mut eager = Screen::new(SIZE, 50, usize::MAX);
+        eager.model().advance(bytes);
+        assert_eq!(lazy.repaint(), eager.repaint(), "seed {seed}");
+        assert_eq!(view(&mut lazy), view(&mut eager), "seed {seed}");
+        let pen = |s: &mut Screen| style(&s.model().term.grid().cursor.template);
+        assert_eq!(pen(&mut lazy), pen(&mut eager), "seed {seed}");
+        assert!(waiting < 40_000, "seed {seed}: {waiting} bytes waited");
+        lazy
+    }
+
     #[test]
     fn passing_over_drawing_gives_the_same_screen_as_parsing_it() {
         let mut passed_over = 0;
         for seed in 1..40u32 {
             let bytes = stream(seed.wrapping_mul(0x9e37_79b9), 60_000, 5);
-            let mut lazy = Screen::new(SIZE, 50, usize::MAX);
-            lazy.batch = 4096;
-            feed_split(&mut lazy, &bytes, seed);
-            let mut eager = Screen::new(SIZE, 50, usize::MAX);
-            eager.model().advance(&bytes);
-            assert_eq!(lazy.repaint(), eager.repaint(), "seed {seed}");
-            assert_eq!(view(&mut lazy), view(&mut eager), "seed {seed}");
-            let pen = |s: &mut Screen| style(&s.model().term.grid().cursor.template);
-            assert_eq!(pen(&mut lazy), pen(&mut eager), "seed {seed}");
+            let lazy = same_as_eager(&bytes, seed, 4096);
             passed_over += lazy.passed_over;
         }
         assert!(passed_over > 200_000, "only {passed_over} bytes were passed over");
@@ -547,15 +557,7 @@ mod tests {
         for seed in 1..30u32 {
             // Few barriers: long runs of lines, let go of as they come.
             let bytes = stream(seed.wrapping_mul(0x2545_f491), 80_000, 1);
-            let mut lazy = Screen::new(SIZE, 50, usize::MAX);
-            feed_split(&mut lazy, &bytes, seed);
-            assert!(lazy.pending.len() < 40_000, "seed {seed}: {} bytes wait", lazy.pending.len());
-            let mut eager = Screen::new(SIZE, 50, usize::MAX);
-            eager.model().advance(&bytes);
-            assert_eq!(lazy.repaint(), eager.repaint(), "seed {seed}");
-            assert_eq!(view(&mut lazy), view(&mut eager), "seed {seed}");
-            let pen = |s: &mut Screen| style(&s.model().term.grid().cursor.template);
-            assert_eq!(pen(&mut lazy), pen(&mut eager), "seed {seed}");
+            let lazy = same_as_eager(&bytes, seed, BATCH);
             let_go += lazy.let_go;
         }
         assert!(let_go > 300_000, "only {let_go} bytes were let go of as they came");
