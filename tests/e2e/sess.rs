@@ -1,9 +1,11 @@
 //! `sess PROG`: where the program runs, what it inherits, what `sess`
-//! returns, and how it refuses.
+//! returns, how it refuses, and how output waits for a terminal that does
+//! not read.
 
 use std::os::unix::fs::MetadataExt;
+use std::time::{Duration, Instant};
 
-use crate::harness::{Term, World, stat};
+use crate::harness::{Term, World, alive, stat, wait_until};
 use crate::procs::{environ, fd_target, tty_nr_of};
 
 #[test]
@@ -124,4 +126,53 @@ fn sess_without_a_program_runs_shell_and_n_names_the_session() {
     let _other_done = other.start("sess -n work sh");
     let named = other.session_prompt();
     assert_eq!(world.session(&named)["name"], "work");
+}
+
+/// Bytes `pid` has written so far.
+fn written(pid: i32) -> u64 {
+    let io = std::fs::read_to_string(format!("/proc/{pid}/io")).unwrap_or_default();
+    io.lines().find_map(|l| l.strip_prefix("wchar: ")?.parse().ok()).unwrap_or(0)
+}
+
+#[test]
+fn a_terminal_that_stops_reading_pauses_the_program_and_loses_nothing() {
+    const LINES: u32 = 200_000;
+    let world = World::new();
+    let mut term = world.term();
+    let done = term.start("sess sh");
+    let id = term.session_prompt();
+    let shell = world.program_pid(&id);
+    term.hold();
+    let mark = term.mark();
+    // (The quotes keep the marker out of the command line's echo.)
+    term.line(&format!("seq 1 {LINES}; echo END-OF\"-\"SEQ"));
+    // The terminal reads nothing: the master's queue fills up, so the
+    // program waits in its write, well short of its 1.2 MiB.
+    let seq = || world.children(shell).into_iter().find(|s| s.comm == "seq").map(|s| s.pid);
+    wait_until("seq waits in a write", || {
+        seq().is_some_and(|pid| {
+            let wchan = std::fs::read_to_string(format!("/proc/{pid}/wchan")).unwrap_or_default();
+            stat(pid).is_some_and(|s| s.state == 'S') && wchan == "wait_woken"
+        })
+    });
+    let pid = seq().expect("seq runs");
+    // And it stays there: what waits is bounded (the terminal's pty, the
+    // master's 64 KiB queue, the program's pty), not the whole output.
+    let window = Instant::now() + Duration::from_millis(300);
+    while Instant::now() < window {
+        assert!(alive(pid), "seq ran to its end while nothing was read");
+        assert!(written(pid) < 256 * 1024, "seq wrote {} bytes", written(pid));
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    term.release();
+    let lines = term.wait_bytes("every line, then the end marker", mark, |bytes| {
+        let text = String::from_utf8_lossy(bytes);
+        let end = text.find("END-OF-SEQ\r\n").ok_or("no end marker yet")?;
+        Ok(text[..end].split("\r\n").filter_map(|l| l.parse::<u32>().ok()).collect::<Vec<_>>())
+    });
+    let want: Vec<u32> = (1..=LINES).collect();
+    let first_wrong = want.iter().zip(&lines).find(|(a, b)| a != b);
+    assert!(lines == want, "{} lines shown, first wrong: {first_wrong:?}", lines.len());
+    term.line("exit");
+    assert_eq!(term.finish(done), 0);
 }

@@ -21,6 +21,9 @@ use crate::harness::{World, run_command_with_stdin, timeout, unique, wait_child,
 struct Screen {
     bytes: Mutex<Vec<u8>>,
     grew: Condvar,
+    /// While true the terminal reads nothing, as a stuck or slow one.
+    held: Mutex<bool>,
+    released: Condvar,
 }
 
 /// A test terminal: a pty opened by the test, an interactive `sh` on it.
@@ -54,7 +57,10 @@ impl Term {
         let sink = shown.clone();
         thread::spawn(move || {
             let mut buf = [0u8; 4096];
-            while let Ok(n) = reader.read(&mut buf) {
+            loop {
+                let held = sink.held.lock().unwrap();
+                drop(sink.released.wait_while(held, |held| *held).unwrap());
+                let Ok(n) = reader.read(&mut buf) else { break };
                 if n == 0 {
                     break;
                 }
@@ -104,6 +110,18 @@ impl Term {
     #[track_caller]
     pub fn line(&mut self, text: &str) {
         self.send(format!("{text}\r").as_bytes());
+    }
+
+    /// Stops reading what the terminal is sent (once the read in progress
+    /// returns), as a terminal that is stuck or slow; [`Term::release`]
+    /// reads on.
+    pub fn hold(&self) {
+        *self.shown.held.lock().unwrap() = true;
+    }
+
+    pub fn release(&self) {
+        *self.shown.held.lock().unwrap() = false;
+        self.shown.released.notify_all();
     }
 
     /// Everything shown so far, lossily decoded.
