@@ -18,18 +18,19 @@ pub fn members(sid: Pid) -> Vec<Pid> {
         .collect()
 }
 
+/// `pid`'s state letter in /proc (`R`, `S`, `T`, `Z`, ...), if it exists.
+fn state(pid: Pid) -> Option<char> {
+    procfs::process::Process::new(pid.as_raw()).and_then(|p| p.stat()).ok().map(|s| s.state)
+}
+
 /// Whether `pid` has ended (gone, or a zombie waiting for its parent).
 pub fn ended(pid: Pid) -> bool {
-    procfs::process::Process::new(pid.as_raw())
-        .and_then(|p| p.stat())
-        .map_or(true, |stat| stat.state == 'Z')
+    state(pid).is_none_or(|s| s == 'Z')
 }
 
 /// Whether `pid` is stopped by a signal (SIGSTOP, SIGTSTP, ...).
 pub fn stopped(pid: Pid) -> bool {
-    procfs::process::Process::new(pid.as_raw())
-        .and_then(|p| p.stat())
-        .is_ok_and(|stat| stat.state == 'T')
+    state(pid) == Some('T')
 }
 
 /// Sends `sig` to every member of the kernel session `sid`; returns how

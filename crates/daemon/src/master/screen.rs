@@ -49,7 +49,6 @@ pub struct Screen {
     scan: Scan,
     /// Output that only draws, not parsed yet.
     pending: Vec<u8>,
-
     last_output: Instant,
     /// The model could not sleep: no use trying again before it changes.
     restless: bool,
@@ -206,28 +205,51 @@ impl Screen {
     /// moved at most once more): the model takes the pen it leaves now, and
     /// the rest waits, from the start of a line.
     fn trim(&mut self) {
-        let keep = self.keep();
-        if self.scan.line_feeds <= 2 * keep || self.model().region.is_some() {
+        if self.scan.line_feeds <= 2 * self.keep() {
             return;
         }
         let mut pending = std::mem::take(&mut self.pending);
-        let barrier_end = self.scan.barrier_end;
-        if let Some(lf) = memchr::memrchr_iter(b'\n', &pending[barrier_end..]).nth(keep) {
-            let from = barrier_end + lf + 1;
-            let model = self.model();
-            for sgr in pen_changes(&pending[..from]).iter().rev() {
-                model.advance(sgr);
-            }
-            model.advance(b"\r");
+        if let Some(from) = self.pass_over(&pending, self.scan.barrier_end, self.scan.line_feeds) {
             pending.drain(..from);
-            self.scan.let_go(from, keep);
+            self.scan.let_go(from, self.keep());
             #[cfg(test)]
             {
-                self.passed_over += from;
                 self.let_go += from;
             }
         }
         self.pending = pending;
+    }
+
+    /// Without a scroll region, a stretch of drawing with enough line feeds
+    /// after it (`line_feeds` CR LFs after `barrier_end`) scrolls everything
+    /// it drew out of the screen and the kept scrollback: only the pen it
+    /// leaves matters. Gives the model that pen and a carriage return, and
+    /// returns where the drawing that still matters starts (at a line's
+    /// start); None when there is no such stretch.
+    fn pass_over(
+        &mut self,
+        drawing: &[u8],
+        barrier_end: usize,
+        line_feeds: usize,
+    ) -> Option<usize> {
+        // From any row, 2 × rows line feeds push every row out of the
+        // screen; the scrollback holds `restore_lines` more.
+        let keep = self.keep();
+        let model = self.model();
+        if model.region.is_some() || line_feeds <= keep {
+            return None;
+        }
+        let lf = memchr::memrchr_iter(b'\n', &drawing[barrier_end..]).nth(keep)?;
+        let from = barrier_end + lf + 1;
+        for sgr in pen_changes(&drawing[..from]).iter().rev() {
+            model.advance(sgr);
+        }
+        model.advance(b"\r");
+        #[cfg(test)]
+        {
+            self.passed_over += from;
+        }
+        Some(from)
     }
 
     /// Parses the output that waits.
@@ -237,37 +259,15 @@ impl Screen {
     }
 
     /// Parses `pending`, given the scan's last barrier and the CR LFs after
-    /// it. Without a scroll region, a stretch of drawing with enough line
-    /// feeds after it scrolls everything it drew out of the screen and the
-    /// kept scrollback: only the pen it leaves matters, so only its colour
-    /// changes are parsed, then the rest from the start of a line.
+    /// it: what scrolls out of reach only for its pen ([`Screen::pass_over`]),
+    /// the rest in full.
     fn parse_pending(&mut self, (barrier_end, line_feeds): (usize, usize)) {
         if self.pending.is_empty() {
             return;
         }
         let pending = std::mem::take(&mut self.pending);
-        // From any row, 2 × rows line feeds push every row out of the
-        // screen; the scrollback holds `restore_lines` more.
-        let keep = self.keep();
-        let model = self.model();
-        let from = (model.region.is_none() && line_feeds > keep)
-            .then(|| memchr::memrchr_iter(b'\n', &pending[barrier_end..]).nth(keep))
-            .flatten()
-            .map(|lf| barrier_end + lf + 1);
-        match from {
-            Some(from) => {
-                for sgr in pen_changes(&pending[..from]).iter().rev() {
-                    model.advance(sgr);
-                }
-                model.advance(b"\r");
-                model.advance(&pending[from..]);
-                #[cfg(test)]
-                {
-                    self.passed_over += from;
-                }
-            }
-            None => model.advance(&pending),
-        }
+        let from = self.pass_over(&pending, barrier_end, line_feeds).unwrap_or(0);
+        self.model().advance(&pending[from..]);
         // The buffer serves the next bulk (`tick` lets it go when idle).
         self.pending = pending;
         self.pending.clear();

@@ -21,7 +21,8 @@ pub struct Terminal {
     output: OwnedFd,
     flags: [OFlag; 2],
     /// Output not yet accepted by the terminal: `out[sent..]`. Written
-    /// from the front without moving the rest each time.
+    /// from the front without moving the rest each time; both are emptied
+    /// once it is all written.
     out: Vec<u8>,
     sent: usize,
     pub detach: DetachKey,
@@ -92,8 +93,6 @@ impl Terminal {
             self.out.extend_from_slice(data);
         } else {
             let n = write_some(self.output.as_fd(), data)?;
-            self.out.clear();
-            self.sent = 0;
             self.out.extend_from_slice(&data[n..]);
         }
         Ok(())
@@ -113,7 +112,6 @@ impl Terminal {
     pub fn idle(&mut self) {
         if !self.has_queued() {
             self.out = Vec::new();
-            self.sent = 0;
         }
     }
 

@@ -89,7 +89,6 @@ fn failed(e: impl std::fmt::Display) -> Refusal {
     Refusal::Failed(e.to_string())
 }
 
-/// A record's state and facts, with the live ones from its master.
 /// A session's facts, from its record and, while its program runs, from
 /// its master. A running program is `suspended` while it is stopped, by
 /// `session suspend` or by anyone's SIGSTOP, and `running` again once
