@@ -58,19 +58,12 @@ fn suspended_is_what_the_program_is_whoever_stopped_or_continued_it() {
 #[test]
 fn a_stopped_session_shows_an_exit_status_only_when_its_program_ended_itself() {
     let world = World::new();
-    says(
-        &world,
-        &["create", "-n", "ends", "sh", "-c", "until [ -e $HOME/go ]; do sleep 0.05; done; exit 3"],
-        "Session 'ends' started\n",
-    );
+    create_ends(&world);
     world.ok("session", &["stop", "ends"]);
     says(&world, &["status", "ends"], "Session 'ends' is stopped.\n");
     assert_eq!(listed(&world, "ends")["exit_status"], Value::Null, "stopped, not exited");
     world.ok("session", &["start", "ends"]);
-    let pid = pid_of(&world, "ends");
-    world.file("go", "");
-    wait_until("the program is gone", || !alive(pid));
-    wait_until("status says stopped", || status(&world, "ends").contains("stopped"));
+    end(&world);
     says(&world, &["status", "ends"], "Session 'ends' is stopped (exit status 3).\n");
     assert_eq!(listed(&world, "ends")["exit_status"], 3);
     fs::remove_file(world.home.join("go")).expect("rm go");

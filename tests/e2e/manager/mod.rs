@@ -93,6 +93,26 @@ pub(super) fn pid_of(world: &World, name: &str) -> i32 {
     pid.parse().unwrap_or_else(|_| panic!("pid of {name} is {pid:?}, not a number"))
 }
 
+/// Creates the kept session `ends`, whose program exits with status 3 once
+/// HOME/go exists ([`end`]).
+#[track_caller]
+pub(super) fn create_ends(world: &World) {
+    says(
+        world,
+        &["create", "-n", "ends", "sh", "-c", "until [ -e $HOME/go ]; do sleep 0.05; done; exit 3"],
+        "Session 'ends' started\n",
+    );
+}
+
+/// Lets the program of `ends` ([`create_ends`]) exit, and waits until it
+/// is gone and the session shows stopped.
+#[track_caller]
+pub(super) fn end(world: &World) {
+    let pid = pid_of(world, "ends");
+    world.file("go", "");
+    wait_until("ends is over", || !alive(pid) && status(world, "ends").contains("stopped"));
+}
+
 /// `session status NAME`'s line.
 #[track_caller]
 pub(super) fn status(world: &World, name: &str) -> String {

@@ -58,15 +58,8 @@ fn rm_of_a_stopped_or_waiting_session_deletes_it() {
 #[test]
 fn a_kept_session_whose_program_exits_is_stopped_with_its_exit_status() {
     let world = World::new();
-    says(
-        &world,
-        &["create", "-n", "ends", "sh", "-c", "until [ -e $HOME/go ]; do sleep 0.05; done; exit 3"],
-        "Session 'ends' started\n",
-    );
-    let pid = pid_of(&world, "ends");
-    world.file("go", "");
-    wait_until("the program is gone", || !alive(pid));
-    wait_until("status says stopped", || status(&world, "ends").contains("stopped"));
+    create_ends(&world);
+    end(&world);
     says(&world, &["status", "ends"], "Session 'ends' is stopped (exit status 3).\n");
     let s = listed(&world, "ends");
     assert_eq!(
@@ -347,14 +340,8 @@ fn kill_9_of_sessd_keeps_names_attributes_and_states() {
     );
     world.ok("session", &["set", "later", "stop-timeout", "2s"]);
     world.ok("session", &["set", "later", "schedule", "@daily"]);
-    says(
-        &world,
-        &["create", "-n", "ends", "sh", "-c", "until [ -e $HOME/go ]; do sleep 0.05; done; exit 3"],
-        "Session 'ends' started\n",
-    );
-    let ends_pid = pid_of(&world, "ends");
-    world.file("go", "");
-    wait_until("ends is over", || !alive(ends_pid) && status(&world, "ends").contains("stopped"));
+    create_ends(&world);
+    end(&world);
 
     let names = ["runs", "paused", "halted", "later", "ends"];
     let keys = ["id", "name", "title", "state", "pid", "command", "cwd", "kept", "exit_status"];
