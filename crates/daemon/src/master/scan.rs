@@ -45,20 +45,18 @@ pub struct Chunk {
 }
 
 /// The parser's state as seen so far, and what the drawing-only bytes
-/// since the last reset allow: the number of CR LF line feeds since the
-/// last byte that could move the cursor up or the content down (a
-/// *barrier*), and where that barrier ended.
+/// since the last reset allow: the number of line feeds since the last
+/// byte that could move the cursor up or the content down (a *barrier*),
+/// and where that barrier ended.
 pub struct Scan {
     state: State,
     /// The CSI in progress has a private marker or intermediates.
     csi_odd: bool,
     osc_len: usize,
-    /// The previous byte was a carriage return in ground state.
-    cr: bool,
     /// Offset (in the bytes scanned since [`Scan::mark`]) just after the
     /// last barrier.
     pub barrier_end: usize,
-    /// CR LF line feeds since the last barrier.
+    /// Line feeds since the last barrier.
     pub line_feeds: usize,
     scanned: usize,
     /// The bytes of the sequence in progress (empty at rest, or when it
@@ -77,7 +75,6 @@ impl Default for Scan {
             state: State::Ground,
             csi_odd: false,
             osc_len: 0,
-            cr: false,
             barrier_end: 0,
             line_feeds: 0,
             scanned: 0,
@@ -109,13 +106,19 @@ impl Scan {
     }
 
     /// The first `n` bytes since the mark are let go, all before the last
-    /// barrier's end or at it, leaving `line_feeds` CR LFs after it: offsets
+    /// barrier's end or at it, leaving `line_feeds` line feeds after it: offsets
     /// count from the first byte kept.
     pub fn let_go(&mut self, n: usize, line_feeds: usize) {
         debug_assert!(n >= self.barrier_end && line_feeds <= self.line_feeds);
         self.barrier_end = 0;
         self.line_feeds = line_feeds;
         self.scanned -= n;
+    }
+
+    /// Counts line feeds afresh from here, as after a barrier.
+    pub fn barrier_here(&mut self) {
+        self.barrier_end = self.scanned;
+        self.line_feeds = 0;
     }
 
     /// The start of the escape sequence the output is in the middle of
@@ -129,10 +132,17 @@ impl Scan {
         let mut chunk = Chunk::default();
         // Where the sequence in progress began in this chunk (0: before it).
         let mut begun = 0;
+        // Where the next control that needs a step of its own is, at or
+        // after `i` (found once for every time `i` passes it).
+        let mut odd = None;
         let mut i = 0;
         while i < bytes.len() {
             if self.state == State::Ground {
-                i = self.ground(bytes, i);
+                let until = match odd {
+                    Some(at) if at >= i => at,
+                    _ => *odd.insert(i + odd_control(&bytes[i..]).unwrap_or(bytes.len() - i)),
+                };
+                i = self.ground(bytes, i, until);
                 if i == bytes.len() {
                     break;
                 }
@@ -186,59 +196,49 @@ impl Scan {
         chunk
     }
 
-    /// The common case at rest, without stepping byte by byte: text, CR LF,
-    /// tabs, backspaces and complete CSI sequences without private markers
-    /// or intermediates. Returns the offset of the first byte it leaves to
-    /// [`Scan::step`] (`bytes.len()` when none).
-    fn ground(&mut self, bytes: &[u8], mut i: usize) -> usize {
-        loop {
-            // Printable text is most of the output: skip it in one go.
-            let text = text_len(&bytes[i..]);
-            if text > 0 {
-                self.cr = false;
-                i += text;
-            }
-            let len = match bytes[i..] {
-                [] => return i,
-                [b'\r', b'\n', ..] => {
-                    self.line_feeds += 1;
-                    2
-                }
-                [0x08 | 0x07, ..] => 1,
-                [0x1b, b'[', ..] => {
-                    let params = bytes[i + 2..].iter().position(|b| !(0x30..=0x3b).contains(b));
-                    let Some(end) = params.map(|n| i + 2 + n) else { return i };
-                    if !(0x40..=0x7e).contains(&bytes[end]) {
-                        return i;
-                    }
-                    match csi_final(bytes[end]) {
-                        Effect::Barrier => {
-                            self.barrier_end = self.scanned + end + 1;
-                            self.line_feeds = 0;
-                        }
-                        Effect::None => {}
-                        // Left to step(), which records it.
-                        _ => return i,
-                    }
-                    end + 1 - i
-                }
-                _ => return i,
+    /// The common case at rest, up to `until`, without stepping byte by
+    /// byte: text and the controls that draw on the line pass at once, line
+    /// feeds are counted in bulk, and complete CSI sequences without
+    /// private markers or intermediates are taken whole. Returns the offset
+    /// of the first byte it leaves to [`Scan::step`] (`bytes.len()` when
+    /// none).
+    fn ground(&mut self, bytes: &[u8], mut i: usize, until: usize) -> usize {
+        // Line feeds count from here: after the last barrier.
+        let mut count_from = i;
+        let stop = loop {
+            let Some(esc) = memchr::memchr(0x1b, &bytes[i..until]).map(|n| i + n) else {
+                break until;
             };
-            self.cr = false;
-            i += len;
-        }
+            if bytes.get(esc + 1) != Some(&b'[') {
+                break esc;
+            }
+            let params = bytes[esc + 2..].iter().position(|b| !(0x30..=0x3b).contains(b));
+            let Some(end) = params.map(|n| esc + 2 + n) else { break esc };
+            match csi_final(bytes[end]) {
+                Effect::Barrier => {
+                    self.barrier_end = self.scanned + end + 1;
+                    self.line_feeds = 0;
+                    count_from = end + 1;
+                }
+                Effect::None => {}
+                // Left to step(), which records it.
+                _ => break esc,
+            }
+            i = end + 1;
+        };
+        self.line_feeds += line_feeds(&bytes[count_from..stop]);
+        stop
     }
 
     /// One byte outside plain text: the parser's transition, and what it did.
     #[inline]
     fn step(&mut self, byte: u8) -> Effect {
         use State::*;
-        let was_cr = std::mem::take(&mut self.cr);
         // CAN and SUB end every sequence; ESC starts one from anywhere but
         // inside an escape (where vte ignores it).
         match (self.state, byte) {
             (Ground, 0x1b) => return self.enter(Escape),
-            (Ground, b) if b < 0x20 => return self.execute(b, was_cr),
+            (Ground, b) if b < 0x20 => return self.execute(b),
             (Ground, _) => return Effect::None,
             (Escape, 0x1b) => return Effect::None,
             (_, 0x18 | 0x1a) => {
@@ -326,16 +326,11 @@ impl Scan {
     }
 
     /// A control character executed in ground state.
-    fn execute(&mut self, byte: u8, was_cr: bool) -> Effect {
+    fn execute(&mut self, byte: u8) -> Effect {
         match byte {
-            b'\r' => {
-                self.cr = true;
-                Effect::None
-            }
-            b'\n' if was_cr => Effect::LineFeed,
-            // A bare line feed leaves the column where it was, so it cannot
-            // start a fresh line; VT and FF are line feeds too.
-            b'\n' | 0x0b | 0x0c => Effect::Barrier,
+            // VT and FF move down like a bare line feed, but are not counted
+            // (a count too low only lets go of less).
+            b'\n' => Effect::LineFeed,
             // Shift out / shift in switch charsets.
             0x0e | 0x0f => Effect::Stateful,
             _ => Effect::None,
@@ -371,27 +366,19 @@ fn csi_final(byte: u8) -> Effect {
     }
 }
 
-/// The length of the run of bytes at the start of `bytes` that are text
-/// (UTF-8 included) or tabs: anything but the other C0 controls. A tab
-/// only moves the cursor along the line, so it draws like text does.
-/// Eight bytes at a time.
-fn text_len(bytes: &[u8]) -> usize {
-    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    const TABS: u64 = 0x0909_0909_0909_0909;
-    // The high bit of each zero byte of `x`, exactly (no carry crosses a
-    // byte: each byte's low seven bits plus 0x7f stay within it).
-    let zeros = |x: u64| !(((x & LOW7) + LOW7) | x | LOW7);
-    let mut n = 0;
-    for word in bytes.chunks_exact(8) {
-        let x = u64::from_le_bytes(word.try_into().expect("eight bytes"));
-        // Bytes below 0x20 are those with their top three bits clear.
-        let controls = zeros(x & 0xe0e0_e0e0_e0e0_e0e0) & !zeros(x ^ TABS);
-        if controls != 0 {
-            return n + controls.trailing_zeros() as usize / 8;
-        }
-        n += 8;
-    }
-    n + bytes[n..].iter().position(|&b| b < 0x20 && b != b'\t').unwrap_or(bytes.len() - n)
+/// Where the first control in `bytes` that needs a step of its own at rest
+/// is: SO or SI, which switch charsets. Every other control there is ESC,
+/// a line feed, or draws on the screen (CR, tab, backspace, VT and FF,
+/// which move down like a bare line feed) or does nothing.
+fn odd_control(bytes: &[u8]) -> Option<usize> {
+    memchr::memchr2(0x0e, 0x0f, bytes)
+}
+
+/// The line feeds in `bytes`, counted in byte-wide lanes (a piece of 255
+/// bytes holds no more line feeds than a byte counts).
+fn line_feeds(bytes: &[u8]) -> usize {
+    let piece = |p: &[u8]| p.iter().fold(0u8, |n, &b| n + u8::from(b == b'\n'));
+    bytes.chunks(255).map(|p| usize::from(piece(p))).sum()
 }
 
 #[cfg(test)]
@@ -405,29 +392,21 @@ mod tests {
     }
 
     #[test]
-    fn text_runs_end_at_the_first_control() {
-        for len in 0..40 {
-            for control in [0x00u8, 0x07, 0x08, 0x0a, 0x1b, 0x1f] {
-                let mut bytes = "é漢x".repeat(10).into_bytes()[..len].to_vec();
-                bytes.push(control);
-                bytes.extend_from_slice(b"tail");
-                assert_eq!(text_len(&bytes), len, "{len} {control:#x}");
+    fn the_odd_controls_are_found_wherever_they_are() {
+        // Every byte value at every place, in haystacks long and short.
+        for len in [1, 7, 33, 100] {
+            for at in 0..len {
+                for byte in 0..=255u8 {
+                    let mut bytes = vec![b'x'; len];
+                    bytes[at] = byte;
+                    let want = matches!(byte, 0x0e | 0x0f).then_some(at);
+                    assert_eq!(odd_control(&bytes), want, "{byte:#x} at {at} of {len}");
+                }
             }
-            let text = vec![b' '; len];
-            assert_eq!(text_len(&text), len);
         }
-        assert_eq!(text_len(&[0x7f, 0x80, 0xff, 0x20, 0x1f]), 4);
-        assert_eq!(text_len(b"a\tb\t\t\x08\t\t\t\t\t\t\t\t\r"), 5);
-        assert_eq!(text_len(b"\t\t\t\t\t\t\t\t\t\t\t\x0e"), 11);
-        // Every byte value at every place of a word, after every other.
-        for (at, byte, before) in (0..17).flat_map(|at| {
-            (0..=255u8).flat_map(move |byte| [b'x', b'\t', 0x80, 0xff].map(|b| (at, byte, b)))
-        }) {
-            let mut bytes = vec![before; 20];
-            bytes[at] = byte;
-            let want = bytes.iter().position(|&b| b < 0x20 && b != b'\t').unwrap_or(20);
-            assert_eq!(text_len(&bytes), want, "{byte:#x} at {at} after {before:#x}");
-        }
+        assert_eq!(odd_control(b"\x0f\x0e"), Some(0));
+        assert_eq!(odd_control(b"a\x0e\x0f"), Some(1));
+        assert_eq!(odd_control(b"\r\n\t\x08\x07\x0b\x0c\x1b\x18\x1a\x00\x7f"), None);
     }
 
     #[test]
@@ -462,8 +441,10 @@ mod tests {
         let (_, s) = scan(b"a\r\nb\r\n\x1b[Hc\r\nd");
         assert_eq!(s.line_feeds, 1);
         assert_eq!(s.barrier_end, 9);
-        let (_, s) = scan(b"a\r\nb\nc\r\n");
-        assert_eq!((s.line_feeds, s.barrier_end), (1, 5));
+        // A bare line feed counts (the screen cuts only at CR LF); VT and FF
+        // move down too, uncounted.
+        let (_, s) = scan(b"a\r\nb\nc\x0bd\x0ce\r\n");
+        assert_eq!((s.line_feeds, s.barrier_end), (3, 0));
     }
 
     #[test]
@@ -526,7 +507,7 @@ mod tests {
     #[test]
     fn the_fast_path_agrees_with_the_state_machine() {
         let alphabet =
-            b"\x1b\x1b\x1b[[[[0123;;:?>m mHAJKr\r\r\r\n\n\t\x08\x07\x0e\x18]P\\x\xc3\xa9ab";
+            b"\x1b\x1b\x1b[[[[0123;;:?>m mHAJKr\r\r\r\n\n\t\x08\x07\x0b\x0c\x0e\x0f\x18]P\\x\xc3\xa9ab";
         let mut x = 0x2545_f491u32;
         for _ in 0..20_000 {
             let mut next = || {

@@ -215,23 +215,29 @@ impl Screen {
             return;
         }
         let mut pending = std::mem::take(&mut self.pending);
-        if let Some(from) = self.pass_over(&pending, self.scan.barrier_end, self.scan.line_feeds) {
-            pending.drain(..from);
-            self.scan.let_go(from, self.keep());
-            #[cfg(test)]
-            {
-                self.let_go += from;
+        match self.pass_over(&pending, self.scan.barrier_end, self.scan.line_feeds) {
+            Some(from) => {
+                pending.drain(..from);
+                self.scan.let_go(from, self.keep());
+                #[cfg(test)]
+                {
+                    self.let_go += from;
+                }
             }
+            // No place to cut (a scroll region, or line feeds without
+            // carriage returns): count afresh rather than search again at
+            // every chunk.
+            None => self.scan.barrier_here(),
         }
         self.pending = pending;
     }
 
     /// Without a scroll region, a stretch of drawing with enough line feeds
-    /// after it (`line_feeds` CR LFs after `barrier_end`) scrolls everything
-    /// it drew out of the screen and the kept scrollback: only the pen it
-    /// leaves matters. Gives the model that pen and a carriage return, and
-    /// returns where the drawing that still matters starts (at a line's
-    /// start); None when there is no such stretch.
+    /// after it (`line_feeds` of them after `barrier_end`) scrolls
+    /// everything it drew out of the screen and the kept scrollback: only
+    /// the pen it leaves matters. Gives the model that pen and a carriage
+    /// return, and returns where the drawing that still matters starts (at
+    /// a line's start, after a CR LF); None when there is no such stretch.
     fn pass_over(
         &mut self,
         drawing: &[u8],
@@ -245,7 +251,10 @@ impl Screen {
         if model.region.is_some() || line_feeds <= keep {
             return None;
         }
-        let lf = memchr::memrchr_iter(b'\n', &drawing[barrier_end..]).nth(keep)?;
+        let after = &drawing[barrier_end..];
+        // A bare line feed keeps the column, which only parsing tells.
+        let mut lfs = memchr::memrchr_iter(b'\n', after).skip(keep);
+        let lf = lfs.find(|&lf| lf > 0 && after[lf - 1] == b'\r')?;
         let from = barrier_end + lf + 1;
         for sgr in pen_changes(&drawing[..from]).iter().rev() {
             model.advance(sgr);
@@ -568,6 +577,24 @@ mod tests {
             let_go += lazy.let_go;
         }
         assert!(let_go > 1_000_000, "only {let_go} bytes were let go of as they came");
+    }
+
+    #[test]
+    fn drawing_is_let_go_of_only_after_a_carriage_return_and_line_feed() {
+        // A bare line feed keeps the column: the next line starts there.
+        let mut bytes = b"\x1b[32m".to_vec();
+        for i in 0..3000 {
+            bytes.extend(format!("{}{i}\n", " ".repeat(i % 7)).bytes());
+            if i % 3 == 0 {
+                bytes.extend_from_slice(b"\r\n");
+            }
+        }
+        let lazy = same_as_eager(&bytes, 1, BATCH);
+        assert!(lazy.let_go > bytes.len() / 2, "{} of {}", lazy.let_go, bytes.len());
+        // Without a carriage return there is nowhere to cut: it all waits
+        // (up to a batch), and still shows the same.
+        let bare: Vec<u8> = (0..3000).flat_map(|i| format!("{i}\n").into_bytes()).collect();
+        assert_eq!(same_as_eager(&bare, 1, BATCH).let_go, 0);
     }
 
     #[test]
