@@ -130,16 +130,51 @@ impl Terminal {
     }
 }
 
-/// Writes as much of `data` as `fd` takes without blocking.
+/// Writes as much of `data` as `fd` takes without blocking, in one write:
+/// a short one means the terminal is full, and another would only fail.
 pub fn write_some(fd: BorrowedFd<'_>, data: &[u8]) -> io::Result<usize> {
-    let mut done = 0;
-    while done < data.len() {
-        match nix::unistd::write(fd, &data[done..]) {
-            Ok(n) => done += n,
-            Err(nix::errno::Errno::EAGAIN) => break,
+    if data.is_empty() {
+        return Ok(0);
+    }
+    loop {
+        match nix::unistd::write(fd, data) {
+            Ok(n) => return Ok(n),
+            Err(nix::errno::Errno::EAGAIN) => return Ok(0),
             Err(nix::errno::Errno::EINTR) => {}
             Err(e) => return Err(e.into()),
         }
     }
-    Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    use nix::pty::{grantpt, posix_openpt, ptsname_r, unlockpt};
+    use nix::sys::termios::{SetArg, cfmakeraw, tcgetattr, tcsetattr};
+    use std::fs::OpenOptions;
+
+    #[test]
+    fn a_write_stops_where_the_terminal_is_full_and_goes_on_once_it_reads() {
+        let master = posix_openpt(OFlag::O_RDWR | OFlag::O_NOCTTY).expect("a pty");
+        grantpt(&master).and_then(|()| unlockpt(&master)).expect("unlocked");
+        let path = ptsname_r(&master).expect("its name");
+        let terminal = OpenOptions::new().read(true).write(true).open(path).expect("opened");
+        let mut raw = tcgetattr(&terminal).expect("modes");
+        cfmakeraw(&mut raw);
+        tcsetattr(&terminal, SetArg::TCSANOW, &raw).expect("raw");
+        fcntl(&terminal, FcntlArg::F_SETFL(OFlag::O_NONBLOCK)).expect("nonblocking");
+        let data = vec![b'x'; 1 << 20];
+        let taken = write_some(terminal.as_fd(), &data).expect("a write");
+        assert!(taken > 0 && taken < data.len(), "{taken} of {}", data.len());
+        assert_eq!(write_some(terminal.as_fd(), &data[taken..]).expect("a write"), 0);
+        assert_eq!(write_some(terminal.as_fd(), &[]).expect("nothing"), 0);
+        let mut buf = vec![0; 64 * 1024];
+        let read = nix::unistd::read(&master, &mut buf).expect("a read");
+        assert!(read > 0);
+        // Room comes back once the kernel has moved what waited.
+        let mut fds = [PollFd::new(terminal.as_fd(), PollFlags::POLLOUT)];
+        assert_eq!(poll(&mut fds, PollTimeout::from(5000u16)).expect("a poll"), 1);
+        assert!(write_some(terminal.as_fd(), &data[taken..]).expect("a write") > 0);
+    }
 }
