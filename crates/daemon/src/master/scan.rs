@@ -106,8 +106,8 @@ impl Scan {
     }
 
     /// The first `n` bytes since the mark are let go, all before the last
-    /// barrier's end or at it, leaving `line_feeds` line feeds after it: offsets
-    /// count from the first byte kept.
+    /// barrier's end or at it, leaving `line_feeds` line feeds after it:
+    /// offsets count from the first byte kept.
     pub fn let_go(&mut self, n: usize, line_feeds: usize) {
         debug_assert!(n >= self.barrier_end && line_feeds <= self.line_feeds);
         self.barrier_end = 0;
@@ -147,9 +147,8 @@ impl Scan {
                     break;
                 }
             } else if self.state == State::CsiParam {
-                // So are parameters, in what draws: digits, ';' and ':'.
-                let digits = bytes[i..].iter().position(|b| !(0x30..=0x3b).contains(b));
-                let digits = digits.unwrap_or(bytes.len() - i);
+                // The parameters of a sequence in progress, in one go.
+                let digits = params_len(&bytes[i..]).unwrap_or(bytes.len() - i);
                 if digits > 0 {
                     i += digits;
                     continue;
@@ -200,8 +199,7 @@ impl Scan {
     /// byte: text and the controls that draw on the line pass at once, line
     /// feeds are counted in bulk, and complete CSI sequences without
     /// private markers or intermediates are taken whole. Returns the offset
-    /// of the first byte it leaves to [`Scan::step`] (`bytes.len()` when
-    /// none).
+    /// of the first byte it leaves to [`Scan::step`] (`until` when none).
     fn ground(&mut self, bytes: &[u8], mut i: usize, until: usize) -> usize {
         // Line feeds count from here: after the last barrier.
         let mut count_from = i;
@@ -212,8 +210,7 @@ impl Scan {
             if bytes.get(esc + 1) != Some(&b'[') {
                 break esc;
             }
-            let params = bytes[esc + 2..].iter().position(|b| !(0x30..=0x3b).contains(b));
-            let Some(end) = params.map(|n| esc + 2 + n) else { break esc };
+            let Some(end) = params_len(&bytes[esc + 2..]).map(|n| esc + 2 + n) else { break esc };
             match csi_final(bytes[end]) {
                 Effect::Barrier => {
                     self.barrier_end = self.scanned + end + 1;
@@ -328,11 +325,12 @@ impl Scan {
     /// A control character executed in ground state.
     fn execute(&mut self, byte: u8) -> Effect {
         match byte {
-            // VT and FF move down like a bare line feed, but are not counted
-            // (a count too low only lets go of less).
             b'\n' => Effect::LineFeed,
             // Shift out / shift in switch charsets.
             0x0e | 0x0f => Effect::Stateful,
+            // The rest draws or does nothing. VT and FF move down like a
+            // bare line feed but are not counted: a count too low only lets
+            // go of less.
             _ => Effect::None,
         }
     }
@@ -364,6 +362,12 @@ fn csi_final(byte: u8) -> Effect {
         | b'T' => Effect::Barrier,
         _ => Effect::Stateful,
     }
+}
+
+/// How many bytes at the start of `bytes` are CSI parameters (digits, `;`
+/// and `:`); None when they all are.
+fn params_len(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().position(|b| !(0x30..=0x3b).contains(b))
 }
 
 /// Where the first control in `bytes` that needs a step of its own at rest

@@ -201,7 +201,7 @@ impl Screen {
     }
 
     /// Line feeds that, from any row, push every row of the screen out of
-    /// it and of the kept scrollback.
+    /// it (2 × rows) and of the kept scrollback (`restore_lines` more).
     fn keep(&self) -> usize {
         2 * usize::from(self.size.rows) + self.restore_lines + 1
     }
@@ -244,8 +244,6 @@ impl Screen {
         barrier_end: usize,
         line_feeds: usize,
     ) -> Option<usize> {
-        // From any row, 2 × rows line feeds push every row out of the
-        // screen; the scrollback holds `restore_lines` more.
         let keep = self.keep();
         let model = self.model();
         if model.region.is_some() || line_feeds <= keep {
@@ -273,9 +271,9 @@ impl Screen {
         self.scan.mark();
     }
 
-    /// Parses `pending`, given the scan's last barrier and the CR LFs after
-    /// it: what scrolls out of reach only for its pen ([`Screen::pass_over`]),
-    /// the rest in full.
+    /// Parses `pending`, given the scan's last barrier and the line feeds
+    /// after it: what scrolls out of reach only for its pen
+    /// ([`Screen::pass_over`]), the rest in full.
     fn parse_pending(&mut self, (barrier_end, line_feeds): (usize, usize)) {
         if self.pending.is_empty() {
             return;

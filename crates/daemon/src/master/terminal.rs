@@ -150,16 +150,12 @@ pub fn write_some(fd: BorrowedFd<'_>, data: &[u8]) -> io::Result<usize> {
 mod tests {
     use super::*;
     use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-    use nix::pty::{grantpt, posix_openpt, ptsname_r, unlockpt};
     use nix::sys::termios::{SetArg, cfmakeraw, tcgetattr, tcsetattr};
-    use std::fs::OpenOptions;
 
     #[test]
     fn a_write_stops_where_the_terminal_is_full_and_goes_on_once_it_reads() {
-        let master = posix_openpt(OFlag::O_RDWR | OFlag::O_NOCTTY).expect("a pty");
-        grantpt(&master).and_then(|()| unlockpt(&master)).expect("unlocked");
-        let path = ptsname_r(&master).expect("its name");
-        let terminal = OpenOptions::new().read(true).write(true).open(path).expect("opened");
+        let pty = nix::pty::openpty(None, None).expect("a pty");
+        let (master, terminal) = (pty.master, pty.slave);
         let mut raw = tcgetattr(&terminal).expect("modes");
         cfmakeraw(&mut raw);
         tcsetattr(&terminal, SetArg::TCSANOW, &raw).expect("raw");
