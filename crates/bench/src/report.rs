@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::memory::{Idle, Memory};
-use crate::stats::{median, percentile};
+use crate::stats::{median, median_interval, percentile};
 use crate::tools::Kind;
 
 /// The measurements, as named on the command line (`--skip`).
@@ -165,26 +165,43 @@ pub fn memory_table(kinds: &[Kind], results: &BTreeMap<Kind, ToolResult>) -> Str
     out
 }
 
-/// The median over the rounds of `a`'s rate over `b`'s in the same round.
-/// A tool's rates stop at its first error, so the i-th rate of each is
-/// from the same round.
-fn per_round_ratio(a: &[f64], b: &[f64]) -> Option<f64> {
-    let ratios: Vec<f64> = a.iter().zip(b).filter(|(_, b)| **b > 0.0).map(|(a, b)| a / b).collect();
-    (!ratios.is_empty()).then(|| median(&ratios))
+/// Each round's rate of `a` over `b`'s. A tool's rates stop at its first
+/// error, so the i-th rate of each is from the same round.
+fn per_round(a: &[f64], b: &[f64]) -> Vec<f64> {
+    a.iter().zip(b).filter(|(_, b)| **b > 0.0).map(|(a, b)| a / b).collect()
 }
 
-/// Notes under the tables: sess against the relay, what reached the
-/// terminal, sessd's share, errors.
+/// Per-round ratios summed up: their median, over how many rounds, and the
+/// 90 % confidence interval of that median when there are enough rounds.
+fn ratio_summary(ratios: &[f64]) -> Option<String> {
+    if ratios.is_empty() {
+        return None;
+    }
+    let rounds = ratios.len();
+    let mut text = format!("{:.2} (median of {rounds} rounds", median(ratios));
+    if let Some((lo, hi)) = median_interval(ratios, 0.9) {
+        let _ = write!(text, "; 90 % interval {lo:.2}–{hi:.2}");
+    }
+    text.push(')');
+    Some(text)
+}
+
+/// Notes under the tables: the spread of sess's throughput ratios, what
+/// reached the terminal, sessd's share, errors.
 pub fn notes(kinds: &[Kind], results: &BTreeMap<Kind, ToolResult>) -> String {
     let mut out = String::new();
     let rates = |k: Kind| results.get(&k).filter(|_| kinds.contains(&k)).map(|r| &r.rates[..]);
-    if let Some(v) =
-        per_round_ratio(rates(Kind::Sess).unwrap_or(&[]), rates(Kind::Relay).unwrap_or(&[]))
-    {
+    let raw_ratios = results.get(&Kind::Sess).map(|r| &r.ratios[..]).unwrap_or_default();
+    if let Some(v) = ratio_summary(raw_ratios) {
+        let _ = writeln!(out, "- Throughput sess × raw: {v}.");
+    }
+    let relay_ratios =
+        per_round(rates(Kind::Sess).unwrap_or_default(), rates(Kind::Relay).unwrap_or_default());
+    if let Some(v) = ratio_summary(&relay_ratios) {
         let _ = writeln!(
             out,
-            "- Throughput sess × relay: {v:.2} (median of the rounds): what sess's own work \
-             costs, over the second pty hop it shares with the relay."
+            "- Throughput sess × relay: {v}: what sess's own work costs, over the second pty \
+             hop it shares with the relay."
         );
     }
     let seen: Vec<String> = kinds
@@ -360,11 +377,23 @@ mod tests {
         assert!(t.contains("| relay | 70.0 | 0.90 | 0.40 | 100 | 1.00 | 100 | – |"), "{t}");
         // Rounds: 90/100 = 0.9, 30/40 = 0.75.
         let n = notes(&kinds, &results);
-        assert!(n.contains("- Throughput sess × relay: 0.82 "), "{n}");
+        assert!(n.contains("- Throughput sess × relay: 0.82 (median of 2 rounds):"), "{n}");
+        assert!(n.contains("- Throughput sess × raw: 0.60 (median of 3 rounds).\n"), "{n}");
         assert!(!notes(&[Kind::Raw, Kind::Sess], &results).contains("× relay"));
         assert!(!memory_table(&kinds, &results).contains("relay"));
-        assert_eq!(per_round_ratio(&[1.0], &[]), None);
-        assert_eq!(per_round_ratio(&[1.0, 3.0], &[2.0, 0.0]), Some(0.5));
+        assert_eq!(per_round(&[1.0], &[]), Vec::<f64>::new());
+        assert_eq!(per_round(&[1.0, 3.0], &[2.0, 0.0]), vec![0.5]);
+    }
+
+    #[test]
+    fn ratio_summaries_give_the_interval_of_the_median_once_rounds_allow() {
+        let nine = [0.95, 0.81, 1.02, 0.88, 0.91, 0.79, 0.97, 0.86, 0.93];
+        assert_eq!(
+            ratio_summary(&nine).as_deref(),
+            Some("0.91 (median of 9 rounds; 90 % interval 0.81–0.97)")
+        );
+        assert_eq!(ratio_summary(&nine[..3]).as_deref(), Some("0.95 (median of 3 rounds)"));
+        assert_eq!(ratio_summary(&[]), None);
     }
 
     #[test]
