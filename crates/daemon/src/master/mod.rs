@@ -435,35 +435,39 @@ impl Master {
     /// at most [`PTY_CHUNK`] a read: taking several before writing them on
     /// saves wake-ups downstream); false when there was nothing to read.
     fn read_pty(&mut self) -> bool {
+        if let Some(term) = self.term.as_mut().filter(|t| t.live) {
+            // No more than the terminal's queue takes (but a pty chunk at
+            // least): output then flows at the terminal's pace, in few
+            // large reads and writes, instead of being drained ahead. It
+            // is read into that queue and written out from there.
+            let want = term.room().clamp(PTY_CHUNK, READ_BUF);
+            // Output already waiting means the terminal was full: it is
+            // written when the terminal has room again.
+            let waiting = term.has_queued();
+            let filled = read_available(&self.pty, term.spare(want), &mut self.pty_open);
+            let read = term.commit(filled);
+            if filled == 0 {
+                return false;
+            }
+            self.last_use = sess_sys::now_ms();
+            // The terminal first: the model must not delay what the user
+            // sees. Writing the queue out leaves the bytes where they are.
+            let flushed = if waiting { Ok(()) } else { term.flush() };
+            self.screen.feed(term.queued(read));
+            // A connected terminal answers the program's queries itself.
+            self.screen.take_replies();
+            if let Err(e) = flushed {
+                debug!(error = %e, "terminal write failed");
+                self.disconnect(End::Disconnected);
+            }
+            return true;
+        }
         // Kept while output flows; let go when the screen goes idle.
         let mut buf = std::mem::take(&mut self.read_buf);
         if buf.is_empty() {
             buf = vec![0; READ_BUF];
         }
-        // While a terminal is connected, no more than its queue takes (but
-        // a pty chunk at least): output then flows at the terminal's pace,
-        // in few large reads and writes, instead of being drained ahead.
-        let want = match self.term.as_ref().filter(|t| t.live) {
-            Some(term) => term.room().clamp(PTY_CHUNK, buf.len()),
-            None => buf.len(),
-        };
-        let mut filled = 0;
-        while filled < want {
-            match nix::unistd::read(&self.pty, &mut buf[filled..want]) {
-                Ok(0) | Err(Errno::EIO) => {
-                    self.pty_open = false;
-                    break;
-                }
-                Ok(n) => filled += n,
-                Err(Errno::EINTR) => {}
-                Err(Errno::EAGAIN) => break,
-                Err(e) => {
-                    warn!(error = %e, "pty read failed");
-                    self.pty_open = false;
-                    break;
-                }
-            }
-        }
+        let filled = read_available(&self.pty, &mut buf, &mut self.pty_open);
         if filled > 0 {
             self.output(&buf[..filled]);
         }
@@ -471,15 +475,9 @@ impl Master {
         filled > 0
     }
 
-    /// Program output: kept for replay, and shown if connected.
+    /// Program output that no terminal shows (yet): kept for replay.
     fn output(&mut self, data: &[u8]) {
         self.last_use = sess_sys::now_ms();
-        // The terminal first: the model must not delay what the user sees.
-        let live = self.term.as_mut().filter(|t| t.live);
-        if let Some(Err(e)) = live.map(|t| t.write(data)) {
-            debug!(error = %e, "terminal write failed");
-            self.disconnect(End::Disconnected);
-        }
         self.screen.feed(data);
         // Answers to the program's terminal queries: a connected terminal
         // gives its own; while disconnected the model answers, as far as
@@ -561,6 +559,30 @@ impl Master {
         self.notify_watchers();
         info!(status, "session over");
     }
+}
+
+/// Reads what `pty` has now into `buf`, until `buf` is full or the pty
+/// would block; `open` turns false once every holder of the slave has
+/// closed it. Returns the bytes read.
+fn read_available(pty: &OwnedFd, buf: &mut [u8], open: &mut bool) -> usize {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match nix::unistd::read(pty, &mut buf[filled..]) {
+            Ok(0) | Err(Errno::EIO) => {
+                *open = false;
+                break;
+            }
+            Ok(n) => filled += n,
+            Err(Errno::EINTR) => {}
+            Err(Errno::EAGAIN) => break,
+            Err(e) => {
+                warn!(error = %e, "pty read failed");
+                *open = false;
+                break;
+            }
+        }
+    }
+    filled
 }
 
 /// The longest prefix of `s` of at most `max` bytes that ends on a char.

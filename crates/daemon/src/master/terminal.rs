@@ -20,11 +20,13 @@ pub struct Terminal {
     input: OwnedFd,
     output: OwnedFd,
     flags: [OFlag; 2],
-    /// Output not yet accepted by the terminal: `out[sent..]`. Written
-    /// from the front without moving the rest each time; both are emptied
-    /// once it is all written.
+    /// Output not yet accepted by the terminal: `out[sent..end]`. Program
+    /// output is read into it in place ([`Terminal::spare`]) and written
+    /// from the front without moving the rest; both ends go back to 0
+    /// once it is all written. Bytes past `end` are free room.
     out: Vec<u8>,
     sent: usize,
+    end: usize,
     pub detach: DetachKey,
     pub from: String,
     pub pending: Option<Pending>,
@@ -53,6 +55,7 @@ impl Terminal {
             flags,
             out: Vec::new(),
             sent: 0,
+            end: 0,
             detach: DetachKey::new(spec.detach_key),
             from: spec.from.clone(),
             pending: None,
@@ -74,36 +77,60 @@ impl Terminal {
 
     /// How many more bytes the queue takes before the program is paused.
     pub fn room(&self) -> usize {
-        OUT_HIGH.saturating_sub(self.out.len() - self.sent)
+        OUT_HIGH.saturating_sub(self.end - self.sent)
     }
 
     pub fn has_queued(&self) -> bool {
-        self.sent < self.out.len()
+        self.sent < self.end
     }
 
     /// Writes what the terminal takes now and queues the rest.
     pub fn write(&mut self, data: &[u8]) -> io::Result<()> {
-        if self.has_queued() {
-            // What was written goes once it outweighs what waits: each
-            // byte is moved at most once.
-            if self.sent >= OUT_HIGH {
-                self.out.drain(..self.sent);
+        let taken = if self.has_queued() { 0 } else { write_some(self.output.as_fd(), data)? };
+        let rest = &data[taken..];
+        self.spare(rest.len()).copy_from_slice(rest);
+        self.end += rest.len();
+        Ok(())
+    }
+
+    /// Room for `len` more bytes at the end of the queue, to be read into
+    /// in place and then [`Terminal::commit`]ted. When the buffer lacks
+    /// the room, what waits moves to the front if what was written before
+    /// it outweighs it (so each byte moves at most once), else the buffer
+    /// grows.
+    pub fn spare(&mut self, len: usize) -> &mut [u8] {
+        if self.out.len() - self.end < len {
+            if self.sent >= self.end - self.sent {
+                self.out.copy_within(self.sent..self.end, 0);
+                self.end -= self.sent;
                 self.sent = 0;
             }
-            self.out.extend_from_slice(data);
-        } else {
-            let n = write_some(self.output.as_fd(), data)?;
-            self.out.extend_from_slice(&data[n..]);
+            if self.out.len() - self.end < len {
+                self.out.resize(self.end + len, 0);
+            }
         }
-        Ok(())
+        &mut self.out[self.end..self.end + len]
+    }
+
+    /// Queues the first `n` bytes of the last [`Terminal::spare`]; returns
+    /// where they are, for [`Terminal::queued`] (until the next `spare`
+    /// or `write`: writing the queue out does not move them).
+    pub fn commit(&mut self, n: usize) -> std::ops::Range<usize> {
+        self.end += n;
+        self.end - n..self.end
+    }
+
+    /// Bytes [`Terminal::commit`] placed at `range`.
+    pub fn queued(&self, range: std::ops::Range<usize>) -> &[u8] {
+        &self.out[range]
     }
 
     /// Writes queued output as far as the terminal takes it.
     pub fn flush(&mut self) -> io::Result<()> {
-        self.sent += write_some(self.output.as_fd(), &self.out[self.sent..])?;
+        self.sent += write_some(self.output.as_fd(), &self.out[self.sent..self.end])?;
         if !self.has_queued() {
-            self.out.clear();
             self.sent = 0;
+            self.end = 0;
         }
         Ok(())
     }
@@ -112,6 +139,8 @@ impl Terminal {
     pub fn idle(&mut self) {
         if !self.has_queued() {
             self.out = Vec::new();
+            self.sent = 0;
+            self.end = 0;
         }
     }
 
@@ -152,6 +181,63 @@ mod tests {
     use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
     use nix::sys::termios::{SetArg, cfmakeraw, tcgetattr, tcsetattr};
 
+    /// A terminal on the slave of a new pty in raw mode; the master reads
+    /// what it shows.
+    fn terminal() -> (Terminal, OwnedFd) {
+        let pty = nix::pty::openpty(None, None).expect("a pty");
+        let mut raw = tcgetattr(&pty.slave).expect("modes");
+        cfmakeraw(&mut raw);
+        tcsetattr(&pty.slave, SetArg::TCSANOW, &raw).expect("raw");
+        let (ours, _theirs) = std::os::unix::net::UnixStream::pair().expect("a socket pair");
+        let spec = AttachSpec {
+            size: sess_proto::WinSize { rows: 24, cols: 80 },
+            force: false,
+            detach_key: None,
+            from: String::new(),
+        };
+        let input = pty.slave.try_clone().expect("a dup");
+        let term = Terminal::open(Conn::new(ours).expect("a conn"), input, pty.slave, &spec)
+            .expect("a terminal");
+        (term, pty.master)
+    }
+
+    #[test]
+    fn output_read_into_the_queue_reaches_the_terminal_whole_and_in_order() {
+        let (mut term, master) = terminal();
+        let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+        let (mut fed, mut shown, mut most) = (0, Vec::new(), 0);
+        let mut buf = vec![0; 64 * 1024];
+        while shown.len() < data.len() {
+            // Program output, as much as the queue has room for, read in
+            // place; written at once only when nothing waited before it.
+            let n = term.room().min(data.len() - fed).min(20_000);
+            if n > 0 {
+                let waiting = term.has_queued();
+                term.spare(n).copy_from_slice(&data[fed..fed + n]);
+                let at = term.commit(n);
+                if !waiting {
+                    term.flush().expect("a write");
+                }
+                assert_eq!(term.queued(at), &data[fed..fed + n], "the bytes stay put");
+                fed += n;
+            }
+            most = most.max(term.out.len());
+            // The terminal reads, a little at a time.
+            let mut fds = [PollFd::new(master.as_fd(), PollFlags::POLLIN)];
+            if poll(&mut fds, PollTimeout::from(5000u16)).expect("a poll") > 0 {
+                let got = nix::unistd::read(&master, &mut buf[..5000]).expect("a read");
+                shown.extend_from_slice(&buf[..got]);
+            }
+            term.flush().expect("a write");
+        }
+        assert!(shown == data, "every byte, in order");
+        assert!(!term.has_queued());
+        // What waits is at most OUT_HIGH, and the buffer about twice that.
+        assert!(most <= 2 * OUT_HIGH + 20_000, "the queue's buffer grew to {most}");
+        term.idle();
+        assert_eq!((term.out.capacity(), term.sent, term.end), (0, 0, 0));
+    }
+
     #[test]
     fn a_write_stops_where_the_terminal_is_full_and_goes_on_once_it_reads() {
         let pty = nix::pty::openpty(None, None).expect("a pty");
@@ -161,9 +247,17 @@ mod tests {
         tcsetattr(&terminal, SetArg::TCSANOW, &raw).expect("raw");
         fcntl(&terminal, FcntlArg::F_SETFL(OFlag::O_NONBLOCK)).expect("nonblocking");
         let data = vec![b'x'; 1 << 20];
-        let taken = write_some(terminal.as_fd(), &data).expect("a write");
+        let mut taken = write_some(terminal.as_fd(), &data).expect("a write");
         assert!(taken > 0 && taken < data.len(), "{taken} of {}", data.len());
-        assert_eq!(write_some(terminal.as_fd(), &data[taken..]).expect("a write"), 0);
+        // The kernel may still move some of it on, making a little room:
+        // writes take what fits, then nothing, without blocking.
+        loop {
+            match write_some(terminal.as_fd(), &data[taken..]).expect("a write") {
+                0 => break,
+                n => taken += n,
+            }
+            assert!(taken < data.len(), "a terminal nobody reads took it all");
+        }
         assert_eq!(write_some(terminal.as_fd(), &[]).expect("nothing"), 0);
         let mut buf = vec![0; 64 * 1024];
         let read = nix::unistd::read(&master, &mut buf).expect("a read");
