@@ -190,8 +190,9 @@ fn ratio_summary(ratios: &[f64]) -> Option<String> {
 /// reached the terminal, sessd's share, errors.
 pub fn notes(kinds: &[Kind], results: &BTreeMap<Kind, ToolResult>) -> String {
     let mut out = String::new();
-    let rates = |k: Kind| results.get(&k).filter(|_| kinds.contains(&k)).map(|r| &r.rates[..]);
-    let raw_ratios = results.get(&Kind::Sess).map(|r| &r.ratios[..]).unwrap_or_default();
+    let result = |k: Kind| results.get(&k).filter(|_| kinds.contains(&k));
+    let rates = |k: Kind| result(k).map(|r| &r.rates[..]);
+    let raw_ratios = result(Kind::Sess).map(|r| &r.ratios[..]).unwrap_or_default();
     if let Some(v) = ratio_summary(raw_ratios) {
         let _ = writeln!(out, "- Throughput sess × raw: {v}.");
     }

@@ -89,7 +89,7 @@ impl Terminal {
         let taken = if self.has_queued() { 0 } else { write_some(self.output.as_fd(), data)? };
         let rest = &data[taken..];
         self.spare(rest.len()).copy_from_slice(rest);
-        self.end += rest.len();
+        self.commit(rest.len());
         Ok(())
     }
 
@@ -181,13 +181,19 @@ mod tests {
     use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
     use nix::sys::termios::{SetArg, cfmakeraw, tcgetattr, tcsetattr};
 
-    /// A terminal on the slave of a new pty in raw mode; the master reads
-    /// what it shows.
-    fn terminal() -> (Terminal, OwnedFd) {
+    /// A new pty with its slave in raw mode: (master, slave).
+    fn raw_pty() -> (OwnedFd, OwnedFd) {
         let pty = nix::pty::openpty(None, None).expect("a pty");
         let mut raw = tcgetattr(&pty.slave).expect("modes");
         cfmakeraw(&mut raw);
         tcsetattr(&pty.slave, SetArg::TCSANOW, &raw).expect("raw");
+        (pty.master, pty.slave)
+    }
+
+    /// A terminal on the slave of a raw pty; the master reads what it
+    /// shows.
+    fn terminal() -> (Terminal, OwnedFd) {
+        let (master, slave) = raw_pty();
         let (ours, _theirs) = std::os::unix::net::UnixStream::pair().expect("a socket pair");
         let spec = AttachSpec {
             size: sess_proto::WinSize { rows: 24, cols: 80 },
@@ -195,10 +201,10 @@ mod tests {
             detach_key: None,
             from: String::new(),
         };
-        let input = pty.slave.try_clone().expect("a dup");
-        let term = Terminal::open(Conn::new(ours).expect("a conn"), input, pty.slave, &spec)
+        let input = slave.try_clone().expect("a dup");
+        let term = Terminal::open(Conn::new(ours).expect("a conn"), input, slave, &spec)
             .expect("a terminal");
-        (term, pty.master)
+        (term, master)
     }
 
     #[test]
@@ -240,11 +246,7 @@ mod tests {
 
     #[test]
     fn a_write_stops_where_the_terminal_is_full_and_goes_on_once_it_reads() {
-        let pty = nix::pty::openpty(None, None).expect("a pty");
-        let (master, terminal) = (pty.master, pty.slave);
-        let mut raw = tcgetattr(&terminal).expect("modes");
-        cfmakeraw(&mut raw);
-        tcsetattr(&terminal, SetArg::TCSANOW, &raw).expect("raw");
+        let (master, terminal) = raw_pty();
         fcntl(&terminal, FcntlArg::F_SETFL(OFlag::O_NONBLOCK)).expect("nonblocking");
         let data = vec![b'x'; 1 << 20];
         let mut taken = write_some(terminal.as_fd(), &data).expect("a write");
