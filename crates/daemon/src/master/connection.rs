@@ -172,6 +172,9 @@ impl Master {
     pub(super) fn disconnect(&mut self, end: End) {
         if let Some(mut term) = self.term.take() {
             info!(?end, "disconnected");
+            // Answers to queries from the program while the terminal was
+            // there, which it answered itself.
+            self.screen.take_replies();
             if term.live {
                 let _ = term.write(&self.screen.leave());
             }

@@ -274,7 +274,9 @@ impl Master {
     }
 
     /// Polls every fd that has something to do and returns the ready ones.
-    fn wait(&self) -> nix::Result<Vec<(Slot, PollFlags)>> {
+    /// Output the screen has not looked at yet is looked at first, if
+    /// nothing is ready: that is time the loop would sleep.
+    fn wait(&mut self) -> nix::Result<Vec<(Slot, PollFlags)>> {
         let mut fds = Vec::with_capacity(8 + self.conns.len());
         let mut slots = Vec::with_capacity(fds.capacity());
         let mut add = |slot, fd, flags| {
@@ -305,13 +307,24 @@ impl Master {
                 add(Slot::TermOut, term.output(), PollFlags::POLLOUT);
             }
         }
-        let timeout = self.next_deadline().map_or(PollTimeout::NONE, |deadline| {
-            let left = deadline.saturating_duration_since(Instant::now());
-            PollTimeout::try_from(left + Duration::from_millis(1)).unwrap_or(PollTimeout::MAX)
-        });
-        match poll(&mut fds, timeout) {
-            Ok(_) | Err(Errno::EINTR) => {}
-            Err(e) => return Err(e),
+        let mut ready = 0;
+        if self.screen.behind() {
+            ready = poll(&mut fds, PollTimeout::ZERO).unwrap_or(0);
+            if ready == 0 {
+                self.screen.catch_up();
+                // The connected terminal answered the program's queries.
+                self.screen.take_replies();
+            }
+        }
+        if ready == 0 {
+            let timeout = self.next_deadline().map_or(PollTimeout::NONE, |deadline| {
+                let left = deadline.saturating_duration_since(Instant::now());
+                PollTimeout::try_from(left + Duration::from_millis(1)).unwrap_or(PollTimeout::MAX)
+            });
+            match poll(&mut fds, timeout) {
+                Ok(_) | Err(Errno::EINTR) => {}
+                Err(e) => return Err(e),
+            }
         }
         Ok(slots
             .into_iter()
@@ -453,9 +466,8 @@ impl Master {
             // The terminal first: the model must not delay what the user
             // sees. Writing the queue out leaves the bytes where they are.
             let flushed = if waiting { Ok(()) } else { term.flush() };
-            self.screen.feed(term.queued(read));
-            // A connected terminal answers the program's queries itself.
-            self.screen.take_replies();
+            // The screen looks at them when the loop would sleep (`wait`).
+            self.screen.feed_later(term.queued(read));
             if let Err(e) = flushed {
                 debug!(error = %e, "terminal write failed");
                 self.disconnect(End::Disconnected);

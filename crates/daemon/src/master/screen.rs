@@ -31,6 +31,10 @@ const BATCH: usize = 1024 * 1024;
 /// small part of what comes in, while what waits stays a few hundred KiB.
 const TRIM_AFTER: usize = 8;
 
+/// Output handed over while a terminal shows it waits, not looked at, up
+/// to this many bytes ([`Screen::feed_later`]).
+const LAG: usize = 256 * 1024;
+
 /// Drawing-only output is parsed once output has paused this long.
 const PARSE_DELAY: Duration = Duration::from_millis(50);
 
@@ -53,6 +57,8 @@ pub struct Screen {
     /// Scrollback memory bound, in bytes of the model's cells.
     scrollback_bytes: usize,
     scan: Scan,
+    /// Output not looked at yet ([`Screen::feed_later`]).
+    unseen: Vec<u8>,
     /// Output that only draws, not parsed yet.
     pending: Vec<u8>,
     last_output: Instant,
@@ -79,6 +85,7 @@ impl Screen {
             restore_lines,
             scrollback_bytes,
             scan: Scan::default(),
+            unseen: Vec::new(),
             pending: Vec::new(),
             last_output: Instant::now(),
             restless: false,
@@ -111,8 +118,47 @@ impl Screen {
 
     /// Feeds program output; any split of the stream gives the same screen.
     pub fn feed(&mut self, bytes: &[u8]) {
+        self.catch_up();
+        self.output_seen();
+        self.take_in(bytes);
+    }
+
+    /// Feeds program output that a terminal is showing: the screen looks at
+    /// it when [`Screen::catch_up`] is called (the master does when it has
+    /// nothing else to do) or when [`LAG`] bytes wait, and before anything
+    /// that reads or changes the screen. Looking at output takes time; done
+    /// between reads of the program's output, it delays them, and the
+    /// program waits on a full pty.
+    pub fn feed_later(&mut self, bytes: &[u8]) {
+        self.output_seen();
+        self.unseen.extend_from_slice(bytes);
+        if self.unseen.len() >= LAG {
+            self.catch_up();
+        }
+    }
+
+    /// Whether output waits to be looked at ([`Screen::feed_later`]).
+    pub fn behind(&self) -> bool {
+        !self.unseen.is_empty()
+    }
+
+    /// Looks at the output [`Screen::feed_later`] left waiting.
+    pub fn catch_up(&mut self) {
+        if self.unseen.is_empty() {
+            return;
+        }
+        let unseen = std::mem::take(&mut self.unseen);
+        self.take_in(&unseen);
+        self.unseen = unseen;
+        self.unseen.clear();
+    }
+
+    fn output_seen(&mut self) {
         self.last_output = Instant::now();
         self.restless = false;
+    }
+
+    fn take_in(&mut self, bytes: &[u8]) {
         let at_rest = self.scan.at_rest();
         let before = (self.scan.barrier_end, self.scan.line_feeds);
         let chunk = self.scan.chunk(bytes);
@@ -136,7 +182,7 @@ impl Screen {
 
     /// When the screen has work to do: parse output that waits, or sleep.
     pub fn due(&self) -> Option<Instant> {
-        if !self.pending.is_empty() {
+        if !self.pending.is_empty() || !self.unseen.is_empty() {
             Some(self.last_output + PARSE_DELAY)
         } else if self.restless {
             None
@@ -152,12 +198,14 @@ impl Screen {
         if self.due().is_none_or(|due| now < due) {
             return false;
         }
-        if !self.pending.is_empty() {
+        if !self.pending.is_empty() || !self.unseen.is_empty() {
             // Output has paused.
             self.parse();
+            self.unseen = Vec::new();
             self.pending = Vec::new();
             return true;
         }
+        self.unseen = Vec::new();
         self.pending = Vec::new();
         self.sleep();
         true
@@ -193,7 +241,7 @@ impl Screen {
 
     /// Whether the model sleeps.
     pub fn sleeping(&self) -> bool {
-        self.model.is_none()
+        self.model.is_none() && self.unseen.is_empty()
     }
 
     fn title(&self) -> Option<String> {
@@ -267,6 +315,7 @@ impl Screen {
 
     /// Parses the output that waits.
     pub fn parse(&mut self) {
+        self.catch_up();
         self.parse_pending((self.scan.barrier_end, self.scan.line_feeds));
         self.scan.mark();
     }
@@ -288,6 +337,7 @@ impl Screen {
 
     /// Takes the emulator's answers to terminal queries.
     pub fn take_replies(&mut self) -> Vec<u8> {
+        self.catch_up();
         std::mem::take(&mut self.reported.0.borrow_mut().replies)
     }
 
@@ -434,6 +484,42 @@ mod tests {
             split.feed(&bytes[cut..]);
             assert_eq!(view(&mut split), want, "split at {cut}");
         }
+    }
+
+    #[test]
+    fn output_fed_later_shows_in_order_once_looked_at() {
+        let bytes = stream(7, 3 * LAG, (20, 50));
+        let mut later = Screen::new(SIZE, 50, usize::MAX);
+        let (mut x, mut rest) = (7u32, &bytes[..]);
+        while !rest.is_empty() {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            let n = (x as usize % 9000 + 1).min(rest.len());
+            // Now and then output that is looked at at once.
+            if x % 16 == 0 {
+                later.feed(&rest[..n]);
+            } else {
+                later.feed_later(&rest[..n]);
+            }
+            assert!(later.unseen.len() < LAG, "no more than the lag waits");
+            rest = &rest[n..];
+        }
+        assert!(later.behind());
+        let mut eager = fed(&bytes);
+        assert_eq!(later.repaint(), eager.repaint());
+        assert!(!later.behind(), "a repaint looks at what waits first");
+        assert_eq!(view(&mut later), view(&mut eager));
+    }
+
+    #[test]
+    fn queries_fed_later_are_answered_when_replies_are_taken() {
+        let mut screen = Screen::new(SIZE, 50, usize::MAX);
+        screen.feed_later(b"\x1b[3;7H\x1b[6n");
+        assert!(screen.behind());
+        assert!(screen.due().is_some(), "output that waits makes the screen due");
+        assert_eq!(screen.take_replies(), b"\x1b[3;7R");
+        assert!(!screen.behind());
     }
 
     /// A stream of drawing with some lasting state changes, from a seed;
