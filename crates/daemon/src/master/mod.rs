@@ -59,6 +59,10 @@ const READ_BUF: usize = 64 * 1024;
 /// What a pty hands out at most in one read.
 const PTY_CHUNK: usize = 4096;
 
+/// The most output the screen looks at between two checks for anything
+/// else to do ([`Master::wait`]).
+const LOOK_SLICE: usize = 16 * 1024;
+
 /// Bound on typed input queued for a program that does not read it.
 const IN_HIGH: usize = 64 * 1024;
 
@@ -274,8 +278,9 @@ impl Master {
     }
 
     /// Polls every fd that has something to do and returns the ready ones.
-    /// Output the screen has not looked at yet is looked at first, if
-    /// nothing is ready: that is time the loop would sleep.
+    /// Output the screen has not looked at yet is looked at first, a slice
+    /// at a time for as long as nothing is ready: that is time the loop
+    /// would sleep.
     fn wait(&mut self) -> nix::Result<Vec<(Slot, PollFlags)>> {
         let mut fds = Vec::with_capacity(8 + self.conns.len());
         let mut slots = Vec::with_capacity(fds.capacity());
@@ -308,10 +313,13 @@ impl Master {
             }
         }
         let mut ready = 0;
-        if self.screen.behind() {
+        while self.screen.behind() {
             ready = poll(&mut fds, PollTimeout::ZERO).unwrap_or(0);
-            if ready == 0 {
-                self.screen.catch_up();
+            if ready > 0 {
+                break;
+            }
+            self.screen.look(LOOK_SLICE);
+            if !self.screen.behind() {
                 // The connected terminal answered the program's queries.
                 self.screen.take_replies();
             }

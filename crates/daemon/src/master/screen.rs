@@ -57,8 +57,10 @@ pub struct Screen {
     /// Scrollback memory bound, in bytes of the model's cells.
     scrollback_bytes: usize,
     scan: Scan,
-    /// Output not looked at yet ([`Screen::feed_later`]).
+    /// Output handed over by [`Screen::feed_later`]: `unseen[seen..]` is
+    /// not looked at yet.
     unseen: Vec<u8>,
+    seen: usize,
     /// Output that only draws, not parsed yet.
     pending: Vec<u8>,
     last_output: Instant,
@@ -86,6 +88,7 @@ impl Screen {
             scrollback_bytes,
             scan: Scan::default(),
             unseen: Vec::new(),
+            seen: 0,
             pending: Vec::new(),
             last_output: Instant::now(),
             restless: false,
@@ -124,33 +127,48 @@ impl Screen {
     }
 
     /// Feeds program output that a terminal is showing: the screen looks at
-    /// it when [`Screen::catch_up`] is called (the master does when it has
-    /// nothing else to do) or when [`LAG`] bytes wait, and before anything
-    /// that reads or changes the screen. Looking at output takes time; done
-    /// between reads of the program's output, it delays them, and the
-    /// program waits on a full pty.
+    /// it when told to ([`Screen::look`]; the master does when it has
+    /// nothing else to do), before anything that reads or changes the
+    /// screen, and, past [`LAG`] bytes behind, as much as comes. Looking at
+    /// output takes time; done between reads of the program's output, it
+    /// delays them, and the program waits on a full pty.
     pub fn feed_later(&mut self, bytes: &[u8]) {
         self.output_seen();
         self.unseen.extend_from_slice(bytes);
-        if self.unseen.len() >= LAG {
-            self.catch_up();
+        let behind = self.unseen.len() - self.seen;
+        if behind > LAG {
+            self.look(behind - LAG);
         }
     }
 
     /// Whether output waits to be looked at ([`Screen::feed_later`]).
     pub fn behind(&self) -> bool {
-        !self.unseen.is_empty()
+        self.seen < self.unseen.len()
     }
 
-    /// Looks at the output [`Screen::feed_later`] left waiting.
+    /// Looks at all the output [`Screen::feed_later`] left waiting.
     pub fn catch_up(&mut self) {
-        if self.unseen.is_empty() {
+        self.look(usize::MAX);
+    }
+
+    /// Looks at up to `max` bytes of the output that waits, oldest first.
+    pub fn look(&mut self, max: usize) {
+        // (Empty while its bytes are taken in, which may catch up.)
+        if !self.behind() {
             return;
         }
+        let end = self.unseen.len().min(self.seen.saturating_add(max));
         let unseen = std::mem::take(&mut self.unseen);
-        self.take_in(&unseen);
+        self.take_in(&unseen[self.seen..end]);
         self.unseen = unseen;
-        self.unseen.clear();
+        self.seen = end;
+        if !self.behind() {
+            self.unseen.clear();
+            self.seen = 0;
+        } else if self.seen >= LAG {
+            self.unseen.drain(..self.seen);
+            self.seen = 0;
+        }
     }
 
     fn output_seen(&mut self) {
@@ -182,7 +200,7 @@ impl Screen {
 
     /// When the screen has work to do: parse output that waits, or sleep.
     pub fn due(&self) -> Option<Instant> {
-        if !self.pending.is_empty() || !self.unseen.is_empty() {
+        if !self.pending.is_empty() || self.behind() {
             Some(self.last_output + PARSE_DELAY)
         } else if self.restless {
             None
@@ -198,7 +216,7 @@ impl Screen {
         if self.due().is_none_or(|due| now < due) {
             return false;
         }
-        if !self.pending.is_empty() || !self.unseen.is_empty() {
+        if !self.pending.is_empty() || self.behind() {
             // Output has paused.
             self.parse();
             self.unseen = Vec::new();
@@ -241,7 +259,7 @@ impl Screen {
 
     /// Whether the model sleeps.
     pub fn sleeping(&self) -> bool {
-        self.model.is_none() && self.unseen.is_empty()
+        self.model.is_none() && !self.behind()
     }
 
     fn title(&self) -> Option<String> {
@@ -502,7 +520,10 @@ mod tests {
             } else {
                 later.feed_later(&rest[..n]);
             }
-            assert!(later.unseen.len() < LAG, "no more than the lag waits");
+            assert!(later.unseen.len() - later.seen <= LAG, "no more than the lag waits");
+            if x % 7 == 0 {
+                later.look(x as usize % 5000);
+            }
             rest = &rest[n..];
         }
         assert!(later.behind());
