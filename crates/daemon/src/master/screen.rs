@@ -153,7 +153,8 @@ impl Screen {
 
     /// Looks at up to `max` bytes of the output that waits, oldest first.
     pub fn look(&mut self, max: usize) {
-        // (Empty while its bytes are taken in, which may catch up.)
+        // While its bytes are being taken in, `unseen` is empty: taking
+        // them in may parse, and a parse catches up first.
         if !self.behind() {
             return;
         }
