@@ -201,7 +201,7 @@ impl Screen {
 
     /// When the screen has work to do: parse output that waits, or sleep.
     pub fn due(&self) -> Option<Instant> {
-        if !self.pending.is_empty() || self.behind() {
+        if self.output_waits() {
             Some(self.last_output + PARSE_DELAY)
         } else if self.restless {
             None
@@ -217,17 +217,22 @@ impl Screen {
         if self.due().is_none_or(|due| now < due) {
             return false;
         }
-        if !self.pending.is_empty() || self.behind() {
-            // Output has paused.
+        // Either output has paused, or the screen has had none for long.
+        let paused = self.output_waits();
+        if paused {
             self.parse();
-            self.unseen = Vec::new();
-            self.pending = Vec::new();
-            return true;
         }
         self.unseen = Vec::new();
         self.pending = Vec::new();
-        self.sleep();
+        if !paused {
+            self.sleep();
+        }
         true
+    }
+
+    /// Whether output waits to be looked at or parsed.
+    fn output_waits(&self) -> bool {
+        self.behind() || !self.pending.is_empty()
     }
 
     /// Drops the model, keeping its repaint, if the repaint recreates it
