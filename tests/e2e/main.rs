@@ -12,6 +12,8 @@
 //! - `control`: `sessname`, `sesslist`, `sesskill`.
 //! - `daemon`: one `sessd`, stale sockets, surviving `kill -9` of sessd.
 //! - `window`: window size, SIGWINCH, SIGCONT, output while away.
+//! - `flood`: keys, requests, resizes and the detach key while output
+//!   pours out.
 //! - `screen`: the screen a reconnect restores, judged by an independent
 //!   emulator (vt100).
 //! - `idle`: a quiet session's master lets go of its screen model and
@@ -31,6 +33,7 @@ mod control;
 mod daemon;
 mod detach;
 mod disconnect;
+mod flood;
 mod idioms;
 mod idle;
 mod manager;
