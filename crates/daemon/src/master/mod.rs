@@ -11,6 +11,8 @@
 //! - [`paint`]: rows of cells as escape sequences.
 //! - [`scan`]: a first look at output: drawing, or lasting state.
 //! - [`track`]: the scroll region, noted as the emulator parses.
+//! - [`placement`]: keeping the master off the program's CPU while output
+//!   pours.
 //!
 //! One poll loop, one thread. The pty is read only while the connected
 //! terminal's queue has room (a slow terminal slows the program, as a real
@@ -24,6 +26,7 @@ mod connection;
 mod detach;
 pub mod model;
 pub mod paint;
+mod placement;
 mod scan;
 pub mod screen;
 mod spawn;
@@ -153,6 +156,7 @@ struct Master {
     /// Until sessd's watch connects (or this time), the session does not
     /// end, so the exit status of a program that exits at once reaches it.
     watcher_wait: Option<Instant>,
+    placement: placement::Placement,
 }
 
 /// What a poll slot belongs to.
@@ -224,6 +228,7 @@ impl Master {
             to_pty: Vec::new(),
             kill: None,
             read_buf: Vec::new(),
+            placement: placement::Placement::new(),
         })
     }
 
@@ -469,6 +474,10 @@ impl Master {
             let read = term.commit(filled);
             if filled == 0 {
                 return false;
+            }
+            if filled >= PTY_CHUNK {
+                // Whether the program shares the master's CPU.
+                self.placement.pouring(self.pty.as_fd(), Instant::now());
             }
             self.last_use = sess_sys::now_ms();
             // The terminal first: the model must not delay what the user
