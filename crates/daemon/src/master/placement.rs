@@ -10,8 +10,9 @@
 //! work.
 //!
 //! So while output pours, the master looks every [`CHECK`] at the CPU of
-//! the process most likely writing (the foreground process group's leader
-//! on the pty or, when that is a shell running a child, its first child).
+//! the process most likely writing: the leader of the pty's foreground
+//! process group or, when the leader has children, its first child (a
+//! shell without job control runs its commands in its own group).
 //! Found on the master's CPU at two checks in a row, the master moves
 //! itself: it narrows its own CPU affinity to the other allowed CPUs,
 //! which migrates it at once, and restores the affinity right away. It
