@@ -54,10 +54,9 @@ impl Placement {
             return;
         }
         self.next_check = now + CHECK;
-        let mine = sched_getcpu().ok();
-        let shared = mine.is_some() && writer_cpu(pty) == mine;
-        if let Some(cpu) = mine.filter(|_| self.should_move(shared, now)) {
-            move_off(cpu);
+        let Ok(mine) = sched_getcpu() else { return };
+        if self.should_move(writer_cpu(pty) == Some(mine), now) {
+            move_off(mine);
         }
     }
 
