@@ -1,12 +1,13 @@
 //! A session pouring output out still answers: keys reach the program,
 //! requests are served, a resize reaches it, and the detach key detaches,
-//! each while output flows.
+//! each while output flows. And a master that moves off the CPU of a
+//! program pouring output keeps its CPU affinity.
 //!
-//! The program floods its terminal from the background, a line at a time,
-//! for as long as it lives, noting the window size in ~/size every 200
-//! lines, while `cat` records every key in ~/got.
+//! The first program floods its terminal from the background, a line at a
+//! time, for as long as it lives, noting the window size in ~/size every
+//! 200 lines, while `cat` records every key in ~/got.
 
-use crate::harness::{World, json_pid, wait_until};
+use crate::harness::{World, json_pid, status_field, wait_until};
 use crate::term::Term;
 
 const FLOOD: &str = r#"stty raw -echo
@@ -75,9 +76,7 @@ exec cat
 /// The CPUs `pid` may run on, as /proc shows them (`0-1`).
 #[track_caller]
 fn cpus_allowed(pid: i32) -> String {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc/PID/status");
-    let line = status.lines().find_map(|l| l.strip_prefix("Cpus_allowed_list:"));
-    line.expect("Cpus_allowed_list in /proc/PID/status").trim().to_owned()
+    status_field(pid, "Cpus_allowed_list").expect("Cpus_allowed_list in /proc/PID/status")
 }
 
 /// Waits until `bytes` more of the pour have arrived.

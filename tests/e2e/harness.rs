@@ -21,7 +21,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde_json::Value;
 
-pub use crate::procs::{Stat, alive, stat};
+pub use crate::procs::{Stat, alive, stat, status_field};
 pub use crate::term::{Pending, Term};
 
 /// How long any one condition may take to come true. Generous: the suite

@@ -5,7 +5,7 @@
 
 use std::num::NonZeroU16;
 
-use crate::harness::{Term, World, json_pid, wait_until};
+use crate::harness::{Term, World, json_pid, status_field, wait_until};
 
 /// The size of [`World::term`]'s terminals.
 const ROWS: u16 = 30;
@@ -49,9 +49,8 @@ fn seen(judge: &mut vt100::Parser) -> (String, usize, String) {
 
 /// The anonymous memory a process holds, in KiB.
 fn rss_anon(pid: i32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let line = status.lines().find(|l| l.starts_with("RssAnon:")).unwrap_or("RssAnon: 0 kB");
-    line.split_whitespace().nth(1).and_then(|n| n.parse().ok()).unwrap_or(0)
+    let value = status_field(pid, "RssAnon").unwrap_or_default();
+    value.split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(0)
 }
 
 #[track_caller]

@@ -13,7 +13,8 @@
 //! - `daemon`: one `sessd`, stale sockets, surviving `kill -9` of sessd.
 //! - `window`: window size, SIGWINCH, SIGCONT, output while away.
 //! - `flood`: keys, requests, resizes and the detach key while output
-//!   pours out.
+//!   pours out; the master's CPU affinity after it moves off the program's
+//!   CPU.
 //! - `screen`: the screen a reconnect restores, judged by an independent
 //!   emulator (vt100).
 //! - `idle`: a quiet session's master lets go of its screen model and

@@ -10,7 +10,9 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde_json::Value;
 
-use crate::harness::{Out, World, alive, bin, json_pid, run_command, unique, wait_until};
+use crate::harness::{
+    Out, World, alive, bin, json_pid, run_command, status_field, unique, wait_until,
+};
 
 const MARKER: &str = "[sess: session restored after restart at ";
 
@@ -534,9 +536,8 @@ fn a_running_session_whose_record_is_lost_is_adopted_with_its_environment() {
 
 /// The signals blocked in `pid` (`SigBlk` of /proc/PID/status).
 fn blocked_signals(pid: i32) -> u64 {
-    let status = fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc/PID/status");
-    let line = status.lines().find_map(|l| l.strip_prefix("SigBlk:")).expect("SigBlk line");
-    u64::from_str_radix(line.trim(), 16).expect("a hex mask")
+    let mask = status_field(pid, "SigBlk").expect("SigBlk in /proc/PID/status");
+    u64::from_str_radix(&mask, 16).expect("a hex mask")
 }
 
 #[test]

@@ -33,6 +33,14 @@ pub fn stat(pid: i32) -> Option<Stat> {
     })
 }
 
+/// Field `name` of `/proc/PID/status` (what follows `name:`, trimmed), or
+/// None when there is no such process or field.
+pub fn status_field(pid: i32, name: &str) -> Option<String> {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let value = status.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))?;
+    Some(value.trim().to_owned())
+}
+
 /// Whether `pid` is a live process (a zombie is not).
 pub fn alive(pid: i32) -> bool {
     stat(pid).is_some_and(|s| s.state != 'Z' && s.state != 'X')
